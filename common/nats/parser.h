@@ -1,0 +1,122 @@
+// The NATS client-protocol parser: a pure, incremental, pull-style state machine for one
+// direction of one connection. Bytes in, frames and errors out; no I/O, and no allocation per
+// frame once its buffers have warmed up.
+//
+//   reader ──bytes──► Parser::next(in, frame) ──► Frame  (one complete frame, `in` advanced)
+//                                             ├─► NeedMore (all of `in` consumed; feed more)
+//                                             └─► Error    (sticky; error() says which)
+//
+// How it works: the control line is found with memchr('\n'); when it lies wholly in the input
+// it is used in place, and only a line split across inputs is copied into a small scratch
+// buffer (bounded by max_control_line). Arguments are split on spaces/tabs, operation names
+// compared case-insensitively. Once the payload size is known the parser jumps over the payload
+// by length; a payload split across inputs is either accumulated into a reusable buffer
+// (PayloadMode::Assemble, for the broker) or skipped (PayloadMode::Skip, for the gateway, which
+// forwards the bytes as they were read). max_control_line and max_payload are enforced here; the
+// max_payload check fires on the control line, before any payload byte is consumed.
+//
+// Chunks: a call that returns NeedMore has consumed its whole input, so the next call is by
+// definition given a new chunk. A frame "began in an earlier chunk" when some of its bytes were
+// consumed by such a NeedMore call.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/nats/frame.h"
+#include "common/nats/protocol.h"
+
+namespace ftgate::nats {
+
+class Parser {
+ public:
+  enum class Status : uint8_t { Frame, NeedMore, Error };
+
+  explicit Parser(Direction direction, Limits limits = {},
+                  PayloadMode mode = PayloadMode::Assemble);
+
+  // Consumes bytes from the front of `in` (advancing it) until one frame is complete (Frame:
+  // `out` filled, `in` left just after the frame), the input is exhausted (NeedMore: `in` is
+  // empty, the bytes are remembered), or the input is invalid (Error: error() says why; every
+  // later call returns Error until reset()). Views in `out` into the caller's input stay valid
+  // as long as that input; views into the parser's buffers (a split control line, an
+  // assembled payload) stay valid until the next call to next() or reset().
+  [[nodiscard]] Status next(std::string_view& in, Frame& out);
+
+  [[nodiscard]] ParseError error() const { return error_; }
+  // The -ERR text for error(), as nats-server words it.
+  [[nodiscard]] std::string_view errorText() const { return nats::errorText(error_); }
+
+  // True while a frame is partly consumed.
+  [[nodiscard]] bool midFrame() const { return frameBytes_ > 0; }
+  // True while the partly consumed frame has not yet finished its control line (a gateway
+  // may hold such bytes back; Frame::control_line will carry them all).
+  [[nodiscard]] bool inControlLine() const { return midFrame() && state_ == State::ControlLine; }
+  // After NeedMore: how many bytes at the end of the last input belong to the frame not yet
+  // complete (all of that input's bytes, or 0 when it ended on a frame boundary).
+  [[nodiscard]] size_t pendingBytesInChunk() const { return midFrame() ? lastCallBytes_ : 0; }
+  // Bytes of the incomplete frame consumed so far, over all inputs.
+  [[nodiscard]] size_t pendingFrameBytes() const { return frameBytes_; }
+
+  [[nodiscard]] Direction direction() const { return direction_; }
+  [[nodiscard]] const Limits& limits() const { return limits_; }
+  // New limits apply from the next control line (e.g. once INFO told the real max_payload).
+  void setLimits(Limits limits) { limits_ = limits; }
+  [[nodiscard]] PayloadMode payloadMode() const { return mode_; }
+
+  // Back to the start state, forgetting any partial frame and error. Keeps buffer capacity.
+  void reset();
+
+ private:
+  enum class State : uint8_t { ControlLine, Payload, Trailer };
+  // An argument as an offset into the current control line, so it survives the line being
+  // moved into scratch_ when a frame straddles inputs.
+  struct Span {
+    uint32_t pos = 0;
+    uint32_t len = 0;
+  };
+
+  [[nodiscard]] Status fail(ParseError error);
+  [[nodiscard]] Status needMore(std::string_view& in);
+  [[nodiscard]] Status emit(std::string_view& in, Frame& out);
+  // Validates a complete control line (terminator included), filling op_, args and sizes.
+  [[nodiscard]] ParseError parseControlLine(std::string_view line);
+  [[nodiscard]] ParseError parseArguments(std::string_view line, size_t from);
+  // Early rejection of a partial control line that can no longer become a valid operation.
+  [[nodiscard]] bool partialLinePlausible(std::string_view partial) const;
+  [[nodiscard]] std::string_view spanView(Span s) const { return line_.substr(s.pos, s.len); }
+
+  Direction direction_;
+  Limits limits_;
+  PayloadMode mode_;
+
+  State state_ = State::ControlLine;
+  ParseError error_ = ParseError::None;
+
+  std::string scratch_;     // a control line split across inputs (or kept across them)
+  std::string payloadBuf_;  // an assembled split payload (Assemble mode)
+  std::string_view line_;   // the current control line, in the input or in scratch_
+  bool lineInScratch_ = false;
+
+  Op op_ = Op::Ping;
+  Span subject_, reply_, queue_, sid_, json_;
+  int64_t maxMsgs_ = -1;
+  size_t headerBytes_ = 0;
+  size_t totalBytes_ = 0;
+
+  size_t payloadConsumed_ = 0;         // payload bytes consumed so far
+  const char* payloadView_ = nullptr;  // payload start in the current input, if contiguous
+  bool payloadViewValid_ = false;
+  uint8_t trailerSeen_ = 0;  // bytes of the closing CRLF seen
+
+  size_t frameBytes_ = 0;  // bytes of the current frame consumed so far
+  bool frameFromEarlier_ = false;
+  size_t lastCallBytes_ = 0;
+  size_t callInputSize_ = 0;  // size of the input given to the current call
+};
+
+using Status = Parser::Status;
+
+}  // namespace ftgate::nats
