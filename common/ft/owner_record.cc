@@ -17,13 +17,14 @@
 // is atomic, so a reader sees either the whole old record or the whole new one.
 #include "common/ft/owner_record.h"
 
+#include <dirent.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -91,6 +92,20 @@ bool readStringField(const nlohmann::json& object, const char* key, std::string&
   if (!it->is_string()) return false;
   out = it->get<std::string>();
   return true;
+}
+
+// Removes temp files a writer left when it died between creating one and renaming it. Only
+// safe while holding the FT lock: then no other writer can be mid-write.
+void removeStaleTempFiles(const std::string& dir) {
+  const std::string prefix = std::string(kOwnerRecordFileName) + ".tmp.";
+  DIR* handle = ::opendir(dir.empty() ? "." : dir.c_str());
+  if (handle == nullptr) return;
+  while (const dirent* entry = ::readdir(handle)) {
+    if (std::strncmp(entry->d_name, prefix.c_str(), prefix.size()) == 0) {
+      ::unlink(joinPath(dir, entry->d_name).c_str());
+    }
+  }
+  ::closedir(handle);
 }
 
 }  // namespace
@@ -223,6 +238,7 @@ OwnerRecordResult claimNextEpoch(const std::string& dir, const ServerIdentity& i
     current.error = "cannot claim an epoch: " + current.error;
     return current;
   }
+  removeStaleTempFiles(dir);
   OwnerRecord next;
   next.epoch = current.record.epoch + 1;
   next.server = identity;

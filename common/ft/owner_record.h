@@ -64,6 +64,7 @@ struct OwnerRecordResult {
 // FT lock, right after taking it: the lock is what serialises claims. An Invalid current
 // record is NOT overwritten (the epoch it held is unknown, and guessing could move the fencing
 // token backwards); the result is Invalid and the caller should refuse to serve and say why.
+// Also removes temp files left by a writer that died mid-write (safe only under the lock).
 [[nodiscard]] OwnerRecordResult claimNextEpoch(const std::string& dir,
                                                const ServerIdentity& identity);
 

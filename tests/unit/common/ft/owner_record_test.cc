@@ -141,6 +141,13 @@ TEST(OwnerRecord, WritingLeavesNoTempFilesBehind) {
   EXPECT_EQ(dir.entries(), std::vector<std::string>{".ft-owner.json"});
 }
 
+TEST(OwnerRecord, ClaimSweepsTempFilesOfADeadWriter) {
+  TempDir dir;
+  std::ofstream(dir.path() + "/.ft-owner.json.tmp.999999.0") << "{\"epoch\": 7";
+  ASSERT_TRUE(claimNextEpoch(dir.path(), identityOf("a")).ok());
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{".ft-owner.json"});
+}
+
 TEST(OwnerRecord, WriteIntoMissingDirectoryIsAnIoError) {
   TempDir dir;
   OwnerRecord record;
