@@ -324,6 +324,14 @@ class Parser {
   std::optional<Value> resolveVariable(const Token& tok) {
     for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
       if (Value* definition = (*it)->findExact(tok.text)) {
+        // Each reference copies the definition, so nested references could grow the tree
+        // exponentially ("a: [$b, $b, ...]" on several levels); cap what copies may add.
+        expandedValues_ += countValues(*definition);
+        if (expandedValues_ > kMaxExpandedValues) {
+          fail(tok.pos,
+               "variables expand to more than " + std::to_string(kMaxExpandedValues) + " values");
+          return std::nullopt;
+        }
         definition->setUsedAsVariable(true);
         Value copy = *definition;
         copy.setUsedAsVariable(false);
@@ -377,7 +385,20 @@ class Parser {
     return ok;
   }
 
+  static size_t countValues(const Value& v) {
+    size_t n = 1;
+    if (v.isArray()) {
+      for (const Value& item : v.items()) n += countValues(item);
+    } else if (v.isMap()) {
+      for (const auto& entry : v.entries()) n += countValues(entry.second);
+    }
+    return n;
+  }
+
+  static constexpr size_t kMaxExpandedValues = 1'000'000;
+
   std::optional<Error> error_;
+  size_t expandedValues_ = 0;
   std::vector<OpenFrame> frames_;
   std::vector<Value*> scopes_;             // maps being built, outermost first
   std::vector<std::string> includeChain_;  // canonical paths of the files being parsed

@@ -22,7 +22,8 @@
 //   like a bare word (`4222` is an integer) but never expand further `$` references.
 // - A quoted string ends on its line; a newline inside one is an error.
 // - Nesting (blocks plus arrays) deeper than kMaxNestingDepth and includes deeper than
-//   kMaxIncludeDepth are errors, so hostile input cannot exhaust the stack.
+//   kMaxIncludeDepth are errors, so hostile input cannot exhaust the stack; `$NAME` copies
+//   adding more than a million values in all are an error too (no exponential blow-up).
 // - The `(...)` block-string form of nats-server is not supported.
 //
 // Every error is positioned. For a block or array that reaches the end of its file unclosed,

@@ -219,6 +219,28 @@ TEST(ConfErrors, DeepNestingIsAnErrorNotAStackOverflow) {
   EXPECT_TRUE(parseString(ok).ok());
 }
 
+TEST(ConfErrors, VariableExpansionBombIsAnError) {
+  std::string text = "v0: [1,1,1,1,1,1,1,1,1,1]\n";
+  for (int i = 1; i <= 8; ++i) {
+    std::string prev = "$v" + std::to_string(i - 1);
+    text += "v" + std::to_string(i) + ": [";
+    for (int j = 0; j < 10; ++j) text += prev + (j < 9 ? "," : "]\n");
+  }
+  std::string err = errorOf(text);
+  EXPECT_NE(err.find("variables expand to more than 1000000 values"), std::string::npos) << err;
+}
+
+TEST(ConfErrors, IncludeChainTooDeep) {
+  testing::TempDir dir;
+  for (int i = 0; i < kMaxIncludeDepth + 2; ++i) {
+    dir.write("f" + std::to_string(i) + ".conf", "include f" + std::to_string(i + 1) + ".conf\n");
+  }
+  ParseResult r = parseFile(dir.path() + "/f0.conf");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error->str(), dir.path() + "/f" + std::to_string(kMaxIncludeDepth) +
+                                ".conf:1:9: includes nested deeper than 16 files");
+}
+
 TEST(ConfErrors, NulByte) {
   EXPECT_EQ(errorOf(std::string_view("a: 1\n\0", 6)), "a.conf:2:1: unexpected NUL byte");
 }
