@@ -1,0 +1,329 @@
+#include "common/net/tcp_connection.h"
+
+#include <cassert>
+
+#include "common/net/tcp_connector.h"
+
+namespace ftgate::net {
+
+namespace {
+
+// Spare chunks keep their capacity for the next burst, up to this much in total.
+constexpr size_t kMaxSpareCapacity = 1024 * 1024;
+// writeOwned copies small buffers: an extra iovec costs more than the copy.
+constexpr size_t kOwnedCopyThreshold = 16 * 1024;
+
+TcpConnection* fromHandle(void* data) {
+  return static_cast<TcpConnection*>(static_cast<detail::ClosableHandle*>(data));
+}
+
+}  // namespace
+
+std::string closeStatusText(int status) {
+  if (status == 0) return "closed locally";
+  if (status == UV_EOF) return "peer closed";
+  if (status == UV_ENOBUFS) return "write queue over its hard cap";
+  return uv_strerror(status);
+}
+
+TcpConnection::TcpConnection(PassKey, EventLoop& loop) : loop_(loop) {
+  uv_tcp_init(loop.raw(), &tcp_);
+  tcp_.data = static_cast<detail::ClosableHandle*>(this);
+}
+
+TcpConnection::~TcpConnection() { assert(state_ == ConnectionState::kClosed); }
+
+TcpConnection::Ptr TcpConnection::create(PassKey key, EventLoop& loop) {
+  auto connection = std::make_shared<TcpConnection>(key, loop);
+  connection->self_ = connection;
+  return connection;
+}
+
+std::shared_ptr<TcpConnector> TcpConnection::connect(EventLoop& loop, std::string host,
+                                                     uint16_t port,
+                                                     std::chrono::milliseconds timeout,
+                                                     ConnectCallback callback) {
+  return TcpConnector::start(loop, std::move(host), port, timeout, std::move(callback));
+}
+
+void TcpConnection::open(PassKey) {
+  state_ = ConnectionState::kOpen;
+  uv_tcp_nodelay(&tcp_, 1);
+  sockaddr_storage address{};
+  int length = sizeof(address);
+  if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    peer_ = toPeerAddress(reinterpret_cast<sockaddr*>(&address));
+  }
+  length = sizeof(address);
+  if (uv_tcp_getsockname(&tcp_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    local_ = toPeerAddress(reinterpret_cast<sockaddr*>(&address));
+  }
+  readBuffer_ = std::make_unique<char[]>(kReadBufferSize);
+  if (onData_ && !readingPaused_) resumeReading();
+}
+
+void TcpConnection::setOnData(DataCallback callback) {
+  const bool first = !onData_;
+  onData_ = std::move(callback);
+  if (first && onData_ && !readingPaused_) resumeReading();
+}
+
+// ---- input ----
+
+void TcpConnection::pauseReading() {
+  readingPaused_ = true;
+  if (state_ == ConnectionState::kOpen) uv_read_stop(stream());
+}
+
+void TcpConnection::resumeReading() {
+  readingPaused_ = false;
+  if (state_ != ConnectionState::kOpen && state_ != ConnectionState::kDraining) return;
+  if (state_ == ConnectionState::kOpen && !onData_) return;  // starts with setOnData
+  uv_read_start(
+      stream(),
+      [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
+        TcpConnection* self = fromHandle(handle->data);
+        *buf = uv_buf_init(self->readBuffer_.get(), kReadBufferSize);
+      },
+      [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) { fromHandle(s->data)->onRead(nread); });
+}
+
+void TcpConnection::onRead(ssize_t nread) {
+  if (nread == 0) return;  // EAGAIN in libuv's words: not EOF
+  if (nread < 0) {
+    if (nread != UV_EOF) {
+      closeNow(static_cast<int>(nread));
+      return;
+    }
+    peerEof_ = true;
+    uv_read_stop(stream());
+    if (state_ == ConnectionState::kOpen) {
+      // The peer will send nothing more; deliver what is still queued to it, then close.
+      closeStatus_ = UV_EOF;
+      if (!writeInFlight_ && queue_.empty()) {
+        closeNow(UV_EOF);
+      } else {
+        closeAfterFlush();
+      }
+    } else if (state_ == ConnectionState::kDraining && shutdownDone_) {
+      closeNow(*closeStatus_);
+    }
+    return;
+  }
+  bytesRead_ += static_cast<uint64_t>(nread);
+  if (state_ != ConnectionState::kOpen || !onData_) return;  // draining: discard
+  onData_(std::string_view(readBuffer_.get(), static_cast<size_t>(nread)));
+}
+
+// ---- output ----
+
+bool TcpConnection::write(std::string_view data) {
+  if (state_ != ConnectionState::kOpen) return false;
+  if (data.empty()) return true;
+  if (queue_.empty() || queue_.back().sealed) {
+    if (!spare_.empty()) {
+      queue_.push_back(std::move(spare_.back()));
+      spare_.pop_back();
+    } else {
+      queue_.emplace_back();
+    }
+  }
+  queue_.back().bytes.append(data);
+  return afterQueued(data.size());
+}
+
+bool TcpConnection::writeOwned(std::string&& data) {
+  if (data.size() < kOwnedCopyThreshold) return write(data);
+  if (state_ != ConnectionState::kOpen) return false;
+  size_t size = data.size();
+  queue_.push_back(Chunk{std::move(data), true});
+  return afterQueued(size);
+}
+
+bool TcpConnection::afterQueued(size_t bytes) {
+  queuedBytes_ += bytes;
+  if (!flushScheduled_ && !writeInFlight_) {
+    flushScheduled_ = true;
+    loop_.deferFlush(shared_from_this());
+  }
+  const size_t queued = queuedBytes();
+  if (highWatermark_ != 0 && !aboveHigh_ && queued >= highWatermark_) {
+    aboveHigh_ = true;
+    if (onHigh_) onHigh_();
+  }
+  if (hardCap_ != 0 && queued > hardCap_ && state_ == ConnectionState::kOpen) {
+    if (onHardCap_) {
+      EventCallback callback = onHardCap_;
+      callback();
+    } else {
+      closeNow(UV_ENOBUFS);
+    }
+    return false;
+  }
+  return state_ == ConnectionState::kOpen;
+}
+
+size_t TcpConnection::queuedBytes() const {
+  size_t inKernelQueue =
+      writeInFlight_ ? uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&tcp_))
+                     : 0;
+  return queuedBytes_ + inKernelQueue;
+}
+
+void TcpConnection::setWatermarks(size_t low, size_t high, EventCallback onHigh,
+                                  EventCallback onLow) {
+  lowWatermark_ = low;
+  highWatermark_ = high;
+  onHigh_ = std::move(onHigh);
+  onLow_ = std::move(onLow);
+}
+
+void TcpConnection::setHardCap(size_t cap, EventCallback onHardCap) {
+  hardCap_ = cap;
+  onHardCap_ = std::move(onHardCap);
+}
+
+void TcpConnection::flushNow() {
+  flushScheduled_ = false;
+  if (state_ != ConnectionState::kOpen && state_ != ConnectionState::kDraining) return;
+  if (writeInFlight_ || queue_.empty()) return;
+
+  inflight_.swap(queue_);  // inflight_ is empty whenever no write is in flight
+  const size_t total = queuedBytes_;
+  queuedBytes_ = 0;
+  bufs_.clear();
+  for (Chunk& chunk : inflight_) {
+    bufs_.push_back(uv_buf_init(chunk.bytes.data(), static_cast<unsigned>(chunk.bytes.size())));
+  }
+
+  ++writeCalls_;
+  int tried = uv_try_write(stream(), bufs_.data(), static_cast<unsigned>(bufs_.size()));
+  if (tried < 0 && tried != UV_EAGAIN && tried != UV_ENOSYS) {
+    recycleInflight();
+    closeNow(tried);
+    return;
+  }
+  size_t written = tried > 0 ? static_cast<size_t>(tried) : 0;
+  bytesWritten_ += written;
+  if (written == total) {
+    recycleInflight();
+    onOutputDrained();
+    return;
+  }
+
+  // Skip what the kernel took; hand the rest to one uv_write.
+  size_t first = 0;
+  while (written > 0) {
+    uv_buf_t& buf = bufs_[first];
+    if (written >= buf.len) {
+      written -= buf.len;
+      ++first;
+    } else {
+      buf.base += written;
+      buf.len -= written;
+      written = 0;
+    }
+  }
+  writeReq_.data = static_cast<detail::ClosableHandle*>(this);
+  ++writeCalls_;
+  int rc = uv_write(
+      &writeReq_, stream(), bufs_.data() + first, static_cast<unsigned>(bufs_.size() - first),
+      [](uv_write_t* req, int status) { fromHandle(req->data)->onWriteDone(status); });
+  if (rc != 0) {
+    recycleInflight();
+    closeNow(rc);
+    return;
+  }
+  writeInFlight_ = true;
+  uvWriteBytes_ = total - static_cast<size_t>(tried > 0 ? tried : 0);
+  onOutputDrained();  // the queue may already be under the low watermark
+}
+
+void TcpConnection::onWriteDone(int status) {
+  writeInFlight_ = false;
+  recycleInflight();
+  if (status < 0) {
+    if (status != UV_ECANCELED) closeNow(status);
+    return;
+  }
+  // bytesWritten_ counted what try_write took; add the rest now that the kernel has it.
+  bytesWritten_ += uvWriteBytes_;
+  flushNow();  // output queued meanwhile leaves in one write
+  onOutputDrained();
+}
+
+void TcpConnection::recycleInflight() {
+  size_t spareCapacity = 0;
+  for (const Chunk& chunk : spare_) spareCapacity += chunk.bytes.capacity();
+  for (Chunk& chunk : inflight_) {
+    if (chunk.sealed || spareCapacity + chunk.bytes.capacity() > kMaxSpareCapacity) continue;
+    spareCapacity += chunk.bytes.capacity();
+    chunk.bytes.clear();
+    spare_.push_back(std::move(chunk));
+  }
+  inflight_.clear();
+}
+
+void TcpConnection::onOutputDrained() {
+  if (aboveHigh_ && queuedBytes() <= lowWatermark_) {
+    aboveHigh_ = false;
+    if (onLow_) onLow_();
+  }
+  if (state_ == ConnectionState::kDraining && !writeInFlight_ && queue_.empty()) startShutdown();
+}
+
+// ---- closing ----
+
+void TcpConnection::closeAfterFlush() {
+  if (state_ != ConnectionState::kOpen) return;
+  state_ = ConnectionState::kDraining;
+  if (!closeStatus_) closeStatus_ = 0;
+  // Keep reading (and discarding): closing with unread input would make the kernel send a
+  // reset, and the peer could lose the last bytes we sent.
+  if (!peerEof_) resumeReading();
+  // Bounds the whole drain: a peer that neither reads nor closes cannot hold us forever.
+  lingerTimer_.emplace(loop_);
+  lingerTimer_->startOnce(kDrainLinger, [this] { closeNow(*closeStatus_); });
+  if (!writeInFlight_ && queue_.empty()) startShutdown();
+}
+
+void TcpConnection::startShutdown() {
+  if (shutdownStarted_) return;
+  shutdownStarted_ = true;
+  shutdownReq_.data = static_cast<detail::ClosableHandle*>(this);
+  int rc = uv_shutdown(&shutdownReq_, stream(), [](uv_shutdown_t* req, int status) {
+    TcpConnection* self = fromHandle(req->data);
+    self->shutdownDone_ = true;
+    if (status == UV_ECANCELED) return;
+    if (status < 0 || self->peerEof_) self->closeNow(status < 0 ? status : *self->closeStatus_);
+  });
+  if (rc != 0) closeNow(*closeStatus_);
+  // Otherwise the shutdown callback closes once the peer has closed too (or the linger ends).
+}
+
+void TcpConnection::close() { closeNow(0); }
+
+void TcpConnection::closeNow(int status) {
+  if (state_ == ConnectionState::kClosing || state_ == ConnectionState::kClosed) return;
+  if (!closeStatus_) closeStatus_ = status;  // the first reason is the reason
+  state_ = ConnectionState::kClosing;
+  if (lingerTimer_) lingerTimer_->close();
+  uv_read_stop(stream());
+  queue_.clear();
+  queuedBytes_ = 0;
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_),
+           [](uv_handle_t* handle) { fromHandle(handle->data)->onClosed(); });
+}
+
+void TcpConnection::onClosed() {
+  state_ = ConnectionState::kClosed;
+  Ptr keepAlive = std::move(self_);  // released when this function returns
+  CloseCallback callback = std::move(onClose_);
+  onData_ = nullptr;
+  onHigh_ = nullptr;
+  onLow_ = nullptr;
+  onHardCap_ = nullptr;
+  if (callback) callback(closeStatus_.value_or(0));
+}
+
+}  // namespace ftgate::net

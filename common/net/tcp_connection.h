@@ -1,0 +1,189 @@
+// TcpConnection: one TCP socket (accepted or dialled) with a coalescing write queue,
+// watermarks for backpressure and a clean close.
+//
+// Ownership: handed out as std::shared_ptr. The connection keeps itself alive from the moment
+// it opens until libuv's close callback has run, so a user may drop its pointer at any time,
+// including inside onClose. User callbacks are released right after onClose, which breaks any
+// cycle made by a callback capturing the connection's own pointer.
+//
+// Output: write() appends to the chunk that is filling; the loop flushes every written
+// connection once per iteration with one uv_try_write (writev), and hands any remainder to a
+// single uv_write. While that write is in flight, new output fills the next chunk (double
+// buffering); no allocation or syscall per write() in the steady state.
+//
+// Input: starts with setOnData; one 64 KB read buffer per connection, reused for every read.
+// onData's view is valid only during the callback. nread == 0 is ignored (not EOF).
+//
+// States: Connecting -> Open -> (Draining) -> Closing -> Closed. Draining is closeAfterFlush:
+// no more output accepted or input delivered, queued output is sent, the write side is shut
+// down, and the socket closes when the peer closes (or after a short linger).
+#pragma once
+
+#include <uv.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/net/address.h"
+#include "common/net/closable_handle.h"
+#include "common/net/event_loop.h"
+#include "common/net/timer.h"
+
+namespace ftgate::net {
+
+class TcpConnector;
+
+enum class ConnectionState { kConnecting, kOpen, kDraining, kClosing, kClosed };
+
+class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
+                            public detail::ClosableHandle,
+                            public detail::Flushable {
+ public:
+  using Ptr = std::shared_ptr<TcpConnection>;
+  // The view points into the connection's read buffer: copy what must outlive the call.
+  using DataCallback = std::function<void(std::string_view data)>;
+  // status: 0 = closed by this side (close()/closeAfterFlush()), UV_EOF = the peer closed,
+  // UV_ENOBUFS = the hard cap on queued output was passed, UV_ETIMEDOUT, UV_ECONNRESET, ...
+  using CloseCallback = std::function<void(int status)>;
+  using EventCallback = std::function<void()>;
+  using ConnectCallback = std::function<void(Ptr connection, int status)>;
+
+  static constexpr size_t kReadBufferSize = 64 * 1024;
+  static constexpr std::chrono::milliseconds kDrainLinger{5000};
+
+  // Dials host:port (IP literal or name; names resolve asynchronously). The callback runs
+  // exactly once, with an open connection and 0, or with nullptr and a libuv error
+  // (UV_ETIMEDOUT after `timeout`, UV_ECONNREFUSED, ...), unless the returned connector is
+  // cancelled first. See TcpConnector.
+  static std::shared_ptr<TcpConnector> connect(EventLoop& loop, std::string host, uint16_t port,
+                                               std::chrono::milliseconds timeout,
+                                               ConnectCallback callback);
+
+  // Reading starts when onData is first set (and reading is not paused), so no byte is read
+  // before someone is there to take it. A connection without onData never reads, and so
+  // never notices the peer closing.
+  void setOnData(DataCallback callback);
+  void setOnClose(CloseCallback callback) { onClose_ = std::move(callback); }
+
+  // Copies `data` into the outgoing queue. False when the connection no longer accepts output
+  // (not open, draining, or the hard cap was just passed).
+  bool write(std::string_view data);
+  // Takes `data` without copying (for large buffers). Same result as write().
+  bool writeOwned(std::string&& data);
+  // Bytes accepted by write() but not yet handed to the kernel.
+  [[nodiscard]] size_t queuedBytes() const;
+
+  // onHigh fires when queuedBytes() reaches `high`; onLow when it falls back to `low` or
+  // below after that. high == 0 disables. Typical use: pause reading the other side.
+  void setWatermarks(size_t low, size_t high, EventCallback onHigh, EventCallback onLow);
+  // When queuedBytes() passes `cap` (0 disables): onHardCap runs if given (the caller decides,
+  // e.g. logs "slow consumer" and closes); otherwise the connection closes with UV_ENOBUFS.
+  void setHardCap(size_t cap, EventCallback onHardCap = nullptr);
+  [[nodiscard]] bool aboveHighWatermark() const { return aboveHigh_; }
+
+  void pauseReading();
+  void resumeReading();
+  [[nodiscard]] bool readingPaused() const { return readingPaused_; }
+
+  // Closes now; queued output is dropped. Idempotent. onClose runs later from the loop.
+  void close();
+  // Sends what is queued, then closes (status 0). Idempotent; close() still wins.
+  void closeAfterFlush();
+
+  [[nodiscard]] ConnectionState state() const { return state_; }
+  [[nodiscard]] bool isOpen() const { return state_ == ConnectionState::kOpen; }
+  [[nodiscard]] const PeerAddress& peerAddress() const { return peer_; }
+  [[nodiscard]] const PeerAddress& localAddress() const { return local_; }
+  [[nodiscard]] uint64_t bytesRead() const { return bytesRead_; }
+  [[nodiscard]] uint64_t bytesWritten() const { return bytesWritten_; }
+  // Write syscalls issued (uv_try_write + uv_write): shows how well output coalesces.
+  [[nodiscard]] uint64_t writeCalls() const { return writeCalls_; }
+  [[nodiscard]] EventLoop& loop() { return loop_; }
+
+  // Internal: used by TcpListener and TcpConnector.
+  struct PassKey {
+   private:
+    PassKey() = default;
+    friend class TcpConnection;
+    friend class TcpListener;
+    friend class TcpConnector;
+  };
+  TcpConnection(PassKey, EventLoop& loop);
+  ~TcpConnection();
+  static Ptr create(PassKey, EventLoop& loop);
+  uv_tcp_t* tcpHandle(PassKey) { return &tcp_; }
+  void open(PassKey);
+  void closeWithStatus(PassKey, int status) { closeNow(status); }
+
+ private:
+  struct Chunk {
+    std::string bytes;
+    bool sealed = false;  // from writeOwned: never appended to, never recycled
+  };
+
+  void closeFromLoop() override { close(); }
+  void flushNow() override;
+
+  bool afterQueued(size_t bytes);
+  void onRead(ssize_t nread);
+  void onWriteDone(int status);
+  void onOutputDrained();
+  void recycleInflight();
+  void startShutdown();
+  void closeNow(int status);
+  void onClosed();
+  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp_); }
+
+  EventLoop& loop_;
+  uv_tcp_t tcp_{};
+  uv_write_t writeReq_{};
+  uv_shutdown_t shutdownReq_{};
+  ConnectionState state_ = ConnectionState::kConnecting;
+  Ptr self_;  // set while the uv handle is open: the object outlives its handle
+  std::unique_ptr<char[]> readBuffer_;
+
+  DataCallback onData_;
+  CloseCallback onClose_;
+  EventCallback onHigh_;
+  EventCallback onLow_;
+  EventCallback onHardCap_;
+
+  std::vector<Chunk> queue_;     // filling, not yet handed to libuv
+  std::vector<Chunk> inflight_;  // owned by the uv_write in flight
+  std::vector<Chunk> spare_;     // emptied chunks kept for their capacity
+  std::vector<uv_buf_t> bufs_;
+  size_t queuedBytes_ = 0;   // bytes in queue_
+  size_t uvWriteBytes_ = 0;  // bytes handed to the uv_write in flight
+  bool writeInFlight_ = false;
+  bool flushScheduled_ = false;
+
+  size_t lowWatermark_ = 0;
+  size_t highWatermark_ = 0;
+  size_t hardCap_ = 0;
+  bool aboveHigh_ = false;
+
+  bool readingPaused_ = false;
+  bool shutdownStarted_ = false;
+  bool shutdownDone_ = false;
+  bool peerEof_ = false;
+  std::optional<Timer> lingerTimer_;
+  std::optional<int> closeStatus_;
+
+  PeerAddress peer_;
+  PeerAddress local_;
+  uint64_t bytesRead_ = 0;
+  uint64_t bytesWritten_ = 0;
+  uint64_t writeCalls_ = 0;
+};
+
+// A readable name for a close status ("closed locally", "peer closed", libuv's text).
+[[nodiscard]] std::string closeStatusText(int status);
+
+}  // namespace ftgate::net

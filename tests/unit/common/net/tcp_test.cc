@@ -1,0 +1,378 @@
+// TcpListener, TcpConnection and TcpConnector over loopback, both ends on one loop.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/net/event_loop.h"
+#include "common/net/tcp_connection.h"
+#include "common/net/tcp_connector.h"
+#include "common/net/tcp_listener.h"
+
+namespace ftgate::net {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string pattern(size_t size) {
+  std::string out(size, '\0');
+  for (size_t i = 0; i < size; ++i) out[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
+  return out;
+}
+
+class TcpTest : public ::testing::Test {
+ protected:
+  bool waitFor(const std::function<bool()>& done) { return loop_.runUntil(done, 10s); }
+
+  // Listens on 127.0.0.1:0; accepted connections land in accepted_.
+  void listen(const std::string& host = "127.0.0.1") {
+    listener_ = std::make_unique<TcpListener>(loop_);
+    ASSERT_EQ(listener_->listen(host, 0, [this](TcpConnection::Ptr c) { onAccept(std::move(c)); }),
+              0);
+    ASSERT_NE(listener_->port(), 0);
+  }
+
+  virtual void onAccept(TcpConnection::Ptr connection) {
+    auto* received = &serverReceived_;
+    connection->setOnData([received](std::string_view data) { received->append(data); });
+    connection->setOnClose([this](int status) { serverCloseStatus_ = status; });
+    accepted_.push_back(std::move(connection));
+  }
+
+  TcpConnection::Ptr dial(const std::string& host, uint16_t port) {
+    TcpConnection::Ptr result;
+    int status = 1;
+    TcpConnection::connect(loop_, host, port, 5s, [&](TcpConnection::Ptr c, int s) {
+      result = std::move(c);
+      status = s;
+      if (result) {
+        result->setOnData([this](std::string_view data) { clientReceived_.append(data); });
+        result->setOnClose([this](int s) { clientCloseStatus_ = s; });
+      }
+    });
+    EXPECT_TRUE(waitFor([&] { return status != 1; }));
+    EXPECT_EQ(status, 0) << uv_strerror(status);
+    if (result) dialled_.push_back(result);
+    return result;
+  }
+
+  // Every test ends here: all owners gone, no handle left, the loop closes cleanly.
+  void TearDown() override {
+    for (auto& c : accepted_) c->close();
+    for (auto& c : dialled_) c->close();
+    accepted_.clear();
+    dialled_.clear();
+    listener_.reset();
+    EXPECT_TRUE(waitFor([&] { return loop_.openHandleCount() == 0; }));
+    EXPECT_EQ(loop_.close(), 0);
+  }
+
+  EventLoop loop_;
+  std::unique_ptr<TcpListener> listener_;
+  std::vector<TcpConnection::Ptr> accepted_;
+  std::vector<TcpConnection::Ptr> dialled_;
+  std::string serverReceived_;
+  std::string clientReceived_;
+  std::optional<int> serverCloseStatus_;
+  std::optional<int> clientCloseStatus_;
+};
+
+TEST_F(TcpTest, EchoOverLoopbackOnAnEphemeralPort) {
+  listener_ = std::make_unique<TcpListener>(loop_);
+  ASSERT_EQ(listener_->listen("127.0.0.1", 0,
+                              [this](TcpConnection::Ptr c) {
+                                TcpConnection* raw = c.get();
+                                c->setOnData([raw](std::string_view d) { raw->write(d); });
+                                accepted_.push_back(std::move(c));
+                              }),
+            0);
+  auto client = dial("127.0.0.1", listener_->port());
+  ASSERT_TRUE(client);
+  EXPECT_EQ(client->peerAddress().ip, "127.0.0.1");
+  EXPECT_EQ(client->peerAddress().port, listener_->port());
+  EXPECT_TRUE(client->write("hello\r\n"));
+  EXPECT_TRUE(waitFor([&] { return clientReceived_ == "hello\r\n"; }));
+  ASSERT_EQ(accepted_.size(), 1u);
+  EXPECT_EQ(accepted_[0]->peerAddress().port, client->localAddress().port);
+
+  client->close();
+  client->close();  // idempotent
+  EXPECT_TRUE(waitFor([&] { return clientCloseStatus_.has_value(); }));
+  EXPECT_EQ(*clientCloseStatus_, 0);
+  EXPECT_EQ(client->state(), ConnectionState::kClosed);
+  EXPECT_FALSE(client->write("late"));
+}
+
+TEST_F(TcpTest, PeerCloseIsReportedAsEof) {
+  listen();
+  auto client = dial("127.0.0.1", listener_->port());
+  ASSERT_TRUE(waitFor([&] { return accepted_.size() == 1; }));
+  client->close();
+  client.reset();  // dropping the pointer right after close() is fine
+  EXPECT_TRUE(waitFor([&] { return serverCloseStatus_.has_value(); }));
+  EXPECT_EQ(*serverCloseStatus_, UV_EOF);
+}
+
+TEST_F(TcpTest, DroppingThePointerInsideOnCloseIsSafe) {
+  listen();
+  auto client = dial("127.0.0.1", listener_->port());
+  bool closed = false;
+  client->setOnClose([&](int) {
+    client.reset();  // the last user reference, dropped inside the callback
+    closed = true;
+  });
+  ASSERT_TRUE(waitFor([&] { return accepted_.size() == 1; }));
+  accepted_[0]->close();
+  EXPECT_TRUE(waitFor([&] { return closed; }));
+  EXPECT_FALSE(client);
+}
+
+TEST_F(TcpTest, ListensOnLocalhostAndIpv6Literal) {
+  listen("localhost");
+  auto viaName = dial("localhost", listener_->port());
+  ASSERT_TRUE(viaName);
+  viaName->close();
+
+  auto v6 = std::make_unique<TcpListener>(loop_);
+  int rc = v6->listen("::1", 0, [this](TcpConnection::Ptr c) { accepted_.push_back(c); });
+  if (rc == UV_EADDRNOTAVAIL || rc == UV_EAFNOSUPPORT) GTEST_SKIP() << "no IPv6 loopback";
+  ASSERT_EQ(rc, 0);
+  auto client = dial("[::1]", v6->port());
+  ASSERT_TRUE(client);
+  EXPECT_EQ(client->peerAddress().ip, "::1");
+  EXPECT_EQ(client->peerAddress().toString(), "[::1]:" + std::to_string(v6->port()));
+  client->close();
+}
+
+TEST_F(TcpTest, ManySmallWritesAreCoalescedAndArriveInOrder) {
+  listen();
+  auto client = dial("127.0.0.1", listener_->port());
+  std::string expected;
+  for (int i = 0; i < 20000; ++i) {
+    std::string frame = "MSG foo " + std::to_string(i) + " 5\r\nhello\r\n";
+    expected += frame;
+    ASSERT_TRUE(client->write(frame));
+  }
+  EXPECT_EQ(client->queuedBytes(), expected.size());
+  EXPECT_TRUE(waitFor([&] { return serverReceived_.size() >= expected.size(); }));
+  EXPECT_EQ(serverReceived_, expected);
+  // One flush for the whole batch: a try_write, perhaps a uv_write for the remainder.
+  EXPECT_LE(client->writeCalls(), 2u);
+  EXPECT_EQ(client->bytesWritten(), expected.size());
+  EXPECT_EQ(client->queuedBytes(), 0u);
+}
+
+TEST_F(TcpTest, WritesFromSuccessiveIterationsStayInOrder) {
+  listen();
+  auto client = dial("127.0.0.1", listener_->port());
+  std::string expected;
+  for (int round = 0; round < 50; ++round) {
+    for (int i = 0; i < 100; ++i) {
+      std::string frame = std::to_string(round) + ":" + std::to_string(i) + ";";
+      expected += frame;
+      client->write(frame);
+    }
+    // A large owned buffer between small ones must keep its place.
+    std::string big = pattern(20000 + round);
+    expected += big;
+    client->writeOwned(std::move(big));
+    loop_.runOnce(false);
+  }
+  EXPECT_TRUE(waitFor([&] { return serverReceived_.size() >= expected.size(); }));
+  EXPECT_EQ(serverReceived_, expected);
+}
+
+TEST_F(TcpTest, LargeWritesArriveIntact) {
+  listen();
+  auto client = dial("127.0.0.1", listener_->port());
+  std::string copied = pattern(6 * 1024 * 1024);
+  std::string owned = pattern(5 * 1024 * 1024 + 17);
+  std::string expected = copied + owned;
+  client->write(copied);
+  client->writeOwned(std::move(owned));
+  EXPECT_TRUE(waitFor([&] { return serverReceived_.size() >= expected.size(); }));
+  EXPECT_TRUE(serverReceived_ == expected);
+  EXPECT_TRUE(waitFor([&] { return client->queuedBytes() == 0; }));
+}
+
+TEST_F(TcpTest, WatermarksFireAndReadingPausesAndResumes) {
+  listen();
+  auto client = dial("127.0.0.1", listener_->port());
+  ASSERT_TRUE(waitFor([&] { return accepted_.size() == 1; }));
+  TcpConnection::Ptr server = accepted_[0];
+
+  // The client stops reading; the server writes until the kernel buffers are full and the
+  // queue stays above 1 MB after a flush.
+  client->pauseReading();
+  EXPECT_TRUE(client->readingPaused());
+  const std::string block = pattern(64 * 1024);
+  size_t sent = 0;
+  for (int i = 0; i < 4000 && server->queuedBytes() < 1024 * 1024; ++i) {
+    ASSERT_TRUE(server->write(block));
+    sent += block.size();
+    loop_.runOnce(false);
+  }
+  ASSERT_GE(server->queuedBytes(), 1024u * 1024u);
+
+  int highs = 0;
+  int lows = 0;
+  const size_t high = server->queuedBytes() + 512 * 1024;
+  server->setWatermarks(
+      256 * 1024, high, [&] { ++highs; }, [&] { ++lows; });
+  while (highs == 0) {
+    ASSERT_TRUE(server->write(block));
+    sent += block.size();
+  }
+  EXPECT_EQ(highs, 1);
+  EXPECT_GE(server->queuedBytes(), high);
+  EXPECT_TRUE(server->aboveHighWatermark());
+  // Nobody reads, so the queue cannot fall to the low mark.
+  EXPECT_FALSE(loop_.runUntil([&] { return lows > 0; }, 50ms));
+  EXPECT_TRUE(clientReceived_.empty());
+
+  client->resumeReading();
+  EXPECT_TRUE(waitFor([&] { return lows == 1; }));
+  EXPECT_EQ(highs, 1);
+  EXPECT_TRUE(waitFor([&] { return clientReceived_.size() == sent; }));
+  EXPECT_FALSE(server->aboveHighWatermark());
+  EXPECT_EQ(server->queuedBytes(), 0u);
+}
+
+TEST_F(TcpTest, PausedReadingDeliversNothingUntilResumed) {
+  listen();
+  auto client = dial("127.0.0.1", listener_->port());
+  ASSERT_TRUE(waitFor([&] { return accepted_.size() == 1; }));
+  accepted_[0]->pauseReading();
+  client->write("ping");
+  // A bounded wait for something that must not happen.
+  EXPECT_FALSE(loop_.runUntil([&] { return !serverReceived_.empty(); }, 100ms));
+  accepted_[0]->resumeReading();
+  EXPECT_TRUE(waitFor([&] { return serverReceived_ == "ping"; }));
+}
+
+TEST_F(TcpTest, HardCapClosesTheSlowConsumer) {
+  listen();
+  auto client = dial("127.0.0.1", listener_->port());
+  ASSERT_TRUE(waitFor([&] { return accepted_.size() == 1; }));
+  client->pauseReading();
+  TcpConnection::Ptr server = accepted_[0];
+  server->setHardCap(512 * 1024);
+  const std::string block = pattern(64 * 1024);
+  int accepted = 0;
+  while (server->write(block)) ++accepted;
+  EXPECT_LE(accepted, 9);
+  EXPECT_TRUE(waitFor([&] { return serverCloseStatus_.has_value(); }));
+  EXPECT_EQ(*serverCloseStatus_, UV_ENOBUFS);
+}
+
+TEST_F(TcpTest, CloseAfterFlushDeliversTheLastBytes) {
+  listener_ = std::make_unique<TcpListener>(loop_);
+  const std::string body = pattern(3 * 1024 * 1024) + "-ERR 'Authorization Violation'\r\n";
+  ASSERT_EQ(listener_->listen("127.0.0.1", 0,
+                              [&](TcpConnection::Ptr c) {
+                                c->setOnClose([this](int s) { serverCloseStatus_ = s; });
+                                c->write(body);
+                                c->closeAfterFlush();
+                                c->closeAfterFlush();  // idempotent
+                                EXPECT_FALSE(c->write("refused while draining"));
+                              }),
+            0);
+  auto client = dial("127.0.0.1", listener_->port());
+  // The client talks while the server drains: unread input must not reset the connection.
+  client->write("PUB x 1\r\nA\r\n");
+  EXPECT_TRUE(waitFor([&] { return clientCloseStatus_.has_value(); }));
+  EXPECT_EQ(*clientCloseStatus_, UV_EOF);
+  EXPECT_EQ(clientReceived_.size(), body.size());
+  EXPECT_TRUE(clientReceived_ == body);
+  EXPECT_TRUE(waitFor([&] { return serverCloseStatus_.has_value(); }));
+  EXPECT_EQ(*serverCloseStatus_, 0);
+}
+
+TEST_F(TcpTest, ConnectToAClosedPortFails) {
+  listen();
+  uint16_t port = listener_->port();
+  listener_->close();
+  int status = 1;
+  TcpConnection::Ptr result;
+  TcpConnection::connect(loop_, "127.0.0.1", port, 5s, [&](TcpConnection::Ptr c, int s) {
+    result = c;
+    status = s;
+  });
+  EXPECT_TRUE(waitFor([&] { return status != 1; }));
+  EXPECT_EQ(status, UV_ECONNREFUSED);
+  EXPECT_FALSE(result);
+}
+
+TEST_F(TcpTest, ConnectTimesOut) {
+  listen();
+  // A zero deadline fires in the next iteration's timer phase, before the loop polls for
+  // the connect's completion: the deadline wins deterministically.
+  int status = 1;
+  int calls = 0;
+  TcpConnection::connect(loop_, "127.0.0.1", listener_->port(), 0ms,
+                         [&](TcpConnection::Ptr c, int s) {
+                           ++calls;
+                           status = s;
+                           EXPECT_FALSE(c);
+                         });
+  EXPECT_TRUE(waitFor([&] { return calls == 1; }));
+  EXPECT_EQ(status, UV_ETIMEDOUT);
+  // The server may have accepted the half-made connection; it sees it close.
+  EXPECT_FALSE(loop_.runUntil([&] { return calls > 1; }, 50ms));
+}
+
+TEST_F(TcpTest, ConnectToAnUnresolvableNameFails) {
+  int status = 1;
+  TcpConnection::connect(loop_, "no-such-host.invalid", 4222, 5s,
+                         [&](TcpConnection::Ptr, int s) { status = s; });
+  EXPECT_TRUE(waitFor([&] { return status != 1; }));
+  EXPECT_LT(status, 0);
+}
+
+TEST_F(TcpTest, CancelledConnectNeverCallsBack) {
+  listen();
+  bool called = false;
+  auto connector = TcpConnection::connect(loop_, "127.0.0.1", listener_->port(), 5s,
+                                          [&](TcpConnection::Ptr, int) { called = true; });
+  connector->cancel();
+  EXPECT_TRUE(connector->finished());
+  connector.reset();
+  EXPECT_FALSE(loop_.runUntil([&] { return called; }, 50ms));
+}
+
+TEST_F(TcpTest, PeerClosingMidWriteClosesWithAnError) {
+  listen();
+  auto client = dial("127.0.0.1", listener_->port());
+  ASSERT_TRUE(waitFor([&] { return accepted_.size() == 1; }));
+  TcpConnection::Ptr server = accepted_[0];
+  const std::string block = pattern(1024 * 1024);
+  for (int i = 0; i < 32; ++i) server->write(block);
+  client->setOnData([&](std::string_view) { client->close(); });
+  EXPECT_TRUE(waitFor([&] { return serverCloseStatus_.has_value(); }));
+  // The server learns of it through a failed write (reset / broken pipe) or an EOF.
+  EXPECT_NE(*serverCloseStatus_, 0);
+  EXPECT_EQ(server->queuedBytes(), 0u);
+}
+
+TEST_F(TcpTest, LoopCloseClosesConnectionsStillOpen) {
+  auto loop = std::make_unique<EventLoop>();
+  TcpListener listener(*loop);
+  std::vector<TcpConnection::Ptr> serverSide;
+  ASSERT_EQ(listener.listen("127.0.0.1", 0, [&](TcpConnection::Ptr c) { serverSide.push_back(c); }),
+            0);
+  TcpConnection::Ptr client;
+  int closeStatus = 1;
+  TcpConnection::connect(*loop, "127.0.0.1", listener.port(), 5s, [&](TcpConnection::Ptr c, int) {
+    client = c;
+    client->setOnClose([&](int s) { closeStatus = s; });
+  });
+  ASSERT_TRUE(loop->runUntil([&] { return client && serverSide.size() == 1; }, 10s));
+  EXPECT_EQ(loop->close(), 0);  // closes listener and both connections
+  EXPECT_EQ(closeStatus, 0);
+  EXPECT_EQ(client->state(), ConnectionState::kClosed);
+  EXPECT_FALSE(listener.listening());
+}
+
+}  // namespace
+}  // namespace ftgate::net
