@@ -1,0 +1,147 @@
+// The core NATS server of ftbroker: accepts client connections on one port and speaks the NATS
+// client protocol (INFO/CONNECT, PUB/HPUB, SUB/UNSUB with queue groups and wildcards,
+// MSG/HMSG, PING/PONG keep-alive, verbose/pedantic/echo/headers/no_responders, user/password
+// and token auth, max_payload/max_control_line/max_connections/max_pending limits), as one
+// nats-server does it.
+//
+//   TcpListener ──accept──► ClientConnection (one per socket: parser, CONNECT state, subs)
+//                                 │ PUB/HPUB
+//                                 ▼
+//                  Server::route ──► SubjectIndex::match ──► MSG/HMSG into each subscriber's
+//                                                          TcpConnection output (coalesced)
+//
+// The FT role drives start()/stop(): a standby never calls start(); an active that is fenced
+// calls stop(CloseReason::FtFenced); a standby that becomes active calls start() again.
+// Internal subscribers (the NATS Streaming service) see the same traffic through
+// subscribeInternal()/publish() without any socket.
+//
+// Threading: everything runs on the loop's thread, including every method below.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/close_reason.h"
+#include "broker/options.h"
+#include "broker/server_stats.h"
+#include "broker/subject_index.h"
+#include "common/net/event_loop.h"
+#include "common/net/tcp_connection.h"
+#include "common/net/tcp_listener.h"
+#include "common/net/timer.h"
+
+namespace ftgate::broker {
+
+class ClientConnection;
+struct InternalSubscription;
+
+// A message as an internal subscriber receives it. Views are valid only during the callback.
+struct InboundMessage {
+  std::string_view subject;
+  std::string_view reply;    // empty when none
+  std::string_view headers;  // "NATS/1.0\r\n...\r\n\r\n" or empty
+  std::string_view payload;  // without the headers
+};
+
+class Server {
+ public:
+  using InternalHandler = std::function<void(const InboundMessage& message)>;
+
+  Server(net::EventLoop& loop, const BrokerOptions& options);
+  ~Server();  // closes every client at once (no callbacks into a dead Server)
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Listens on options.host:options.port (port 0: an ephemeral port, see port()). Returns ""
+  // on success, else an error text ("listen 0.0.0.0:4222: address already in use"). Calling
+  // it while accepting is a no-op that returns "".
+  [[nodiscard]] std::string start();
+  // Stops accepting and closes every client connection with `reason` (FT fencing, shutdown).
+  // Idempotent. Internal subscriptions stay. start() may be called again later.
+  void stop(CloseReason reason);
+
+  [[nodiscard]] bool accepting() const;
+  // The bound port: the ephemeral one after start() with port 0; options.port before start().
+  [[nodiscard]] int port() const;
+  // nats-server-shaped id (56 upper-case base32 characters starting with 'N'), fixed for the
+  // life of the object; server_name is the same unless options say otherwise.
+  [[nodiscard]] const std::string& serverId() const { return serverId_; }
+  [[nodiscard]] const std::string& serverName() const { return serverName_; }
+  [[nodiscard]] const BrokerOptions& options() const { return options_; }
+
+  // Snapshots for /varz, /connz, /subsz and /metrics (nats-server field names).
+  [[nodiscard]] ServerStats stats() const;
+  [[nodiscard]] std::vector<ConnectionSnapshot> connections() const;  // open clients, by cid
+  [[nodiscard]] SubscriptionsSnapshot subscriptions() const;
+  [[nodiscard]] size_t numConnections() const { return openClients_; }
+
+  // --- internal clients (in-process subscribers such as the NATS Streaming service) ---
+  // Subscribes `handler` to `subject` (wildcards allowed; `queue` empty for a plain
+  // subscription). Returns an id > 0 for unsubscribeInternal, or 0 when the subject or queue
+  // is invalid. Survives stop()/start().
+  [[nodiscard]] uint64_t subscribeInternal(std::string subject, std::string queue,
+                                           InternalHandler handler);
+  void unsubscribeInternal(uint64_t id);
+  // Publishes as the server: reaches client and internal subscribers alike. `headers` empty
+  // for a plain MSG. False when `subject` is not a valid publish subject.
+  bool publish(std::string_view subject, std::string_view reply, std::string_view headers,
+               std::string_view payload);
+
+  // --- used by ClientConnection (same module) ---
+  // Delivers one published message to every matching subscription. `publisher` is null for
+  // internal publishes. Returns true when at least one subscription got it.
+  bool route(ClientConnection* publisher, std::string_view subject, std::string_view reply,
+             size_t header_bytes, std::string_view headers_and_payload);
+  void onClientConnected(ClientConnection& client);  // CONNECT accepted
+  void onClientClosing(ClientConnection& client, CloseReason reason);
+  void addSubscription(Subscription* sub);
+  // Takes the subscription out of the index and frees it once no delivery can reach it.
+  void retireSubscription(std::unique_ptr<Subscription> sub);
+  [[nodiscard]] net::EventLoop& loop() { return loop_; }
+  [[nodiscard]] const std::string& infoJsonPrefix() const { return infoPrefix_; }
+  void countIn(size_t bytes) {
+    stats_.in_msgs++;
+    stats_.in_bytes += bytes;
+  }
+
+ private:
+  void onAccept(net::TcpConnection::Ptr connection);
+  void onConnectionClosed(uint64_t cid);
+  void sendPings();
+  void deliverNoResponders(ClientConnection& requester, std::string_view reply);
+  void freeRetiredIfIdle();
+  void buildInfoPrefix();
+
+  net::EventLoop& loop_;
+  BrokerOptions options_;
+  std::string serverId_;
+  std::string serverName_;
+  std::string infoPrefix_;  // the INFO JSON up to (not including) the per-client fields
+  SystemTime start_;
+
+  std::unique_ptr<net::TcpListener> listener_;
+  int boundPort_ = 0;
+  net::Timer pingTimer_;
+
+  SubjectIndex index_;
+  std::unordered_map<uint64_t, std::unique_ptr<ClientConnection>> clients_;
+  size_t openClients_ = 0;  // clients not yet closing
+  uint64_t nextCid_ = 1;
+
+  std::unordered_map<uint64_t, std::unique_ptr<InternalSubscription>> internalSubs_;
+  uint64_t nextInternalId_ = 1;
+
+  // Subscriptions taken out of the index; freed when no delivery loop is running.
+  std::vector<std::unique_ptr<Subscription>> retired_;
+  int deliveryDepth_ = 0;
+  uint64_t queueCursor_ = 0;  // round-robin over queue group members
+
+  ServerStats stats_;
+};
+
+}  // namespace ftgate::broker
