@@ -9,7 +9,7 @@ namespace {
 // A split payload larger than this is not kept in the parser after its frame: one big message
 // must not pin its size in memory for the rest of the connection.
 constexpr size_t kRetainedPayloadCapacity = 64 * 1024;
-// Longest operation name ("CONNECT") plus one.
+// Length of the longest operation name, "CONNECT".
 constexpr size_t kMaxOpNameLength = 7;
 constexpr size_t kMaxArguments = 5;
 // A byte count of more than 18 digits cannot fit an int64 and is refused outright.
@@ -122,6 +122,9 @@ Parser::Status Parser::next(std::string_view& in, Frame& out) {
       if (in.empty()) return needMore(in);
       const void* newline = std::memchr(in.data(), '\n', in.size());
       if (newline == nullptr) {
+        // The operation is judged before the length, as on a complete line, so that the error
+        // does not depend on where the input was split.
+        if (!partialLinePlausible(scratch_, in)) return fail(ParseError::UnknownOperation);
         // +1: the partial line may end with the '\r' of its terminator.
         if (scratch_.size() + in.size() > limits_.max_control_line + 1) {
           return fail(ParseError::MaxControlLineExceeded);
@@ -129,16 +132,12 @@ Parser::Status Parser::next(std::string_view& in, Frame& out) {
         scratch_.append(in.data(), in.size());
         frameBytes_ += in.size();
         in.remove_prefix(in.size());
-        if (!partialLinePlausible(scratch_)) return fail(ParseError::UnknownOperation);
         return needMore(in);
       }
       const size_t lineSize = static_cast<const char*>(newline) - in.data() + 1;
       if (scratch_.empty()) {
         line_ = in.substr(0, lineSize);
       } else {
-        if (scratch_.size() + lineSize > limits_.max_control_line + 2) {
-          return fail(ParseError::MaxControlLineExceeded);
-        }
         scratch_.append(in.data(), lineSize);
         line_ = scratch_;
         lineInScratch_ = true;
@@ -221,14 +220,15 @@ Parser::Status Parser::emit(std::string_view& in, Frame& out) {
 ParseError Parser::parseControlLine(std::string_view line) {
   size_t end = line.size() - 1;  // the '\n'
   if (end > 0 && line[end - 1] == '\r') --end;
-  if (end > limits_.max_control_line) return ParseError::MaxControlLineExceeded;
   const std::string_view body = line.substr(0, end);
 
+  // The name is judged before the length, as on a partial line (see partialLinePlausible).
   size_t nameEnd = 0;
   while (nameEnd < body.size() && !isBlank(body[nameEnd])) ++nameEnd;
   if (!lookupOp(direction_, body.substr(0, nameEnd), /*prefix=*/false, &op_)) {
     return ParseError::UnknownOperation;
   }
+  if (end > limits_.max_control_line) return ParseError::MaxControlLineExceeded;
   subject_ = reply_ = queue_ = sid_ = json_ = Span{};
   maxMsgs_ = -1;
   headerBytes_ = totalBytes_ = 0;
@@ -335,14 +335,24 @@ ParseError Parser::parseArguments(std::string_view body, size_t from) {
   return ParseError::None;
 }
 
-bool Parser::partialLinePlausible(std::string_view partial) const {
-  size_t nameEnd = 0;
-  while (nameEnd < partial.size() && nameEnd <= kMaxOpNameLength && !isBlank(partial[nameEnd]) &&
-         partial[nameEnd] != '\r') {
-    ++nameEnd;
+bool Parser::partialLinePlausible(std::string_view head, std::string_view tail) const {
+  // The operation name of the partial line `head` + `tail`, looked at through at most
+  // kMaxOpNameLength + 1 bytes. A '\r' ends it only as the partial line's last byte (it may
+  // start the terminator); anywhere else it belongs to the name, as on a complete line.
+  char name[kMaxOpNameLength + 1];
+  const size_t total = head.size() + tail.size();
+  size_t length = 0;
+  bool complete = false;
+  for (size_t i = 0; i < total && length < sizeof(name); ++i) {
+    const char c = i < head.size() ? head[i] : tail[i - head.size()];
+    if (isBlank(c) || (c == '\r' && i + 1 == total)) {
+      complete = true;
+      break;
+    }
+    name[length++] = c;
   }
-  const bool complete = nameEnd < partial.size();
-  return lookupOp(direction_, partial.substr(0, nameEnd), /*prefix=*/!complete, nullptr);
+  if (length == sizeof(name)) return false;  // longer than any operation name
+  return lookupOp(direction_, std::string_view(name, length), /*prefix=*/!complete, nullptr);
 }
 
 }  // namespace ftgate::nats

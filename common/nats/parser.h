@@ -84,8 +84,9 @@ class Parser {
   // Validates a complete control line (terminator included), filling op_, args and sizes.
   [[nodiscard]] ParseError parseControlLine(std::string_view line);
   [[nodiscard]] ParseError parseArguments(std::string_view line, size_t from);
-  // Early rejection of a partial control line that can no longer become a valid operation.
-  [[nodiscard]] bool partialLinePlausible(std::string_view partial) const;
+  // False when the partial control line `head` + `tail` can no longer become an operation of
+  // this direction (early rejection of garbage, before any CRLF arrives).
+  [[nodiscard]] bool partialLinePlausible(std::string_view head, std::string_view tail) const;
   [[nodiscard]] std::string_view spanView(Span s) const { return line_.substr(s.pos, s.len); }
 
   Direction direction_;
