@@ -4,7 +4,7 @@ namespace ftgate::broker {
 
 std::string_view closeReasonText(CloseReason reason) {
   switch (reason) {
-#define FT_X(name, text) \
+#define FT_X(name, text)  \
   case CloseReason::name: \
     return text;
     FT_BROKER_CLOSE_REASONS(FT_X)
@@ -15,7 +15,7 @@ std::string_view closeReasonText(CloseReason reason) {
 
 std::string_view closeReasonName(CloseReason reason) {
   switch (reason) {
-#define FT_X(name, text) \
+#define FT_X(name, text)  \
   case CloseReason::name: \
     return #name;
     FT_BROKER_CLOSE_REASONS(FT_X)

@@ -10,20 +10,20 @@
 namespace ftgate::broker {
 
 // X(enumerator, "log text")
-#define FT_BROKER_CLOSE_REASONS(X)                        \
-  X(ClientClosed, "Client Closed")                        \
-  X(ServerShutdown, "Server Shutdown")                    \
-  X(FtFenced, "FT Fenced")                                \
-  X(AuthViolation, "Authentication Failure")              \
-  X(AuthTimeout, "Authentication Timeout")                \
-  X(ProtocolError, "Parse Error")                         \
-  X(MaxPayload, "Maximum Message Payload Exceeded")       \
-  X(MaxControlLine, "Maximum Control Line Exceeded")      \
-  X(MaxConnections, "Maximum Connections Exceeded")       \
-  X(StaleConnection, "Stale Connection")                  \
-  X(SlowConsumer, "Slow Consumer")                        \
-  X(WriteError, "Write Error")                            \
-  X(ReadError, "Read Error")                              \
+#define FT_BROKER_CLOSE_REASONS(X)                   \
+  X(ClientClosed, "Client Closed")                   \
+  X(ServerShutdown, "Server Shutdown")               \
+  X(FtFenced, "FT Fenced")                           \
+  X(AuthViolation, "Authentication Failure")         \
+  X(AuthTimeout, "Authentication Timeout")           \
+  X(ProtocolError, "Parse Error")                    \
+  X(MaxPayload, "Maximum Message Payload Exceeded")  \
+  X(MaxControlLine, "Maximum Control Line Exceeded") \
+  X(MaxConnections, "Maximum Connections Exceeded")  \
+  X(StaleConnection, "Stale Connection")             \
+  X(SlowConsumer, "Slow Consumer")                   \
+  X(WriteError, "Write Error")                       \
+  X(ReadError, "Read Error")                         \
   X(NoRespondersRequiresHeaders, "No Responders Requires Headers")
 
 enum class CloseReason : uint8_t {

@@ -38,7 +38,6 @@
 namespace ftgate::broker {
 
 class ClientConnection;
-struct InternalSubscription;
 
 // A message as an internal subscriber receives it. Views are valid only during the callback.
 struct InboundMessage {
@@ -97,31 +96,36 @@ class Server {
   // internal publishes. Returns true when at least one subscription got it.
   bool route(ClientConnection* publisher, std::string_view subject, std::string_view reply,
              size_t header_bytes, std::string_view headers_and_payload);
-  void onClientConnected(ClientConnection& client);  // CONNECT accepted
+  // Sends the `NATS/1.0 503` status to the requester's own subscriptions on `reply`.
+  void deliverNoResponders(ClientConnection& requester, std::string_view reply);
+  // Logs the close once and counts it; the client has already left the Connected states.
   void onClientClosing(ClientConnection& client, CloseReason reason);
   void addSubscription(Subscription* sub);
-  // Takes the subscription out of the index and frees it once no delivery can reach it.
+  // Takes the subscription out of the index and frees it once no delivery loop can reach it.
   void retireSubscription(std::unique_ptr<Subscription> sub);
   [[nodiscard]] net::EventLoop& loop() { return loop_; }
-  [[nodiscard]] const std::string& infoJsonPrefix() const { return infoPrefix_; }
   void countIn(size_t bytes) {
     stats_.in_msgs++;
     stats_.in_bytes += bytes;
   }
+  void countAuthFailure() { stats_.auth_failures++; }
 
  private:
   void onAccept(net::TcpConnection::Ptr connection);
-  void onConnectionClosed(uint64_t cid);
+  void onConnectionClosed(uint64_t cid, int status);
   void sendPings();
-  void deliverNoResponders(ClientConnection& requester, std::string_view reply);
-  void freeRetiredIfIdle();
-  void buildInfoPrefix();
+  // Delivers to one subscription; false when it was skipped (retired, or echo is off).
+  bool deliverTo(ClientConnection* publisher, Subscription* sub, std::string_view subject,
+                 std::string_view reply, size_t header_bytes, std::string_view data);
+  [[nodiscard]] std::string infoJsonFor(const ClientConnection& client) const;
+  void beginDelivery() { ++deliveryDepth_; }
+  // Frees what was retired during delivery once the outermost delivery loop is done.
+  void endDelivery();
 
   net::EventLoop& loop_;
   BrokerOptions options_;
   std::string serverId_;
   std::string serverName_;
-  std::string infoPrefix_;  // the INFO JSON up to (not including) the per-client fields
   SystemTime start_;
 
   std::unique_ptr<net::TcpListener> listener_;
@@ -133,8 +137,13 @@ class Server {
   size_t openClients_ = 0;  // clients not yet closing
   uint64_t nextCid_ = 1;
 
-  std::unordered_map<uint64_t, std::unique_ptr<InternalSubscription>> internalSubs_;
+  // In-process subscriptions: owned here, their Subscription::client is internalClient_.
+  std::unique_ptr<ClientConnection> internalClient_;
+  std::unordered_map<uint64_t, std::unique_ptr<Subscription>> internalSubs_;
+  std::unordered_map<const Subscription*, InternalHandler> internalHandlers_;
   uint64_t nextInternalId_ = 1;
+  std::vector<InternalHandler> retiredHandlers_;  // unsubscribed during a delivery loop
+  std::string publishScratch_;
 
   // Subscriptions taken out of the index; freed when no delivery loop is running.
   std::vector<std::unique_ptr<Subscription>> retired_;

@@ -17,15 +17,15 @@ namespace ftgate::broker {
 using SystemTime = std::chrono::system_clock::time_point;
 
 // X(json_name, "help text"): monotonically increasing counters.
-#define FT_BROKER_COUNTERS(X)                                                   \
-  X(in_msgs, "Messages received from clients")                                  \
-  X(out_msgs, "Messages delivered to clients")                                  \
-  X(in_bytes, "Payload bytes received from clients")                            \
-  X(out_bytes, "Payload bytes delivered to clients")                            \
-  X(total_connections, "Client connections accepted since start")               \
+#define FT_BROKER_COUNTERS(X)                                                         \
+  X(in_msgs, "Messages received from clients")                                        \
+  X(out_msgs, "Messages delivered to clients")                                        \
+  X(in_bytes, "Payload bytes received from clients")                                  \
+  X(out_bytes, "Payload bytes delivered to clients")                                  \
+  X(total_connections, "Client connections accepted since start")                     \
   X(slow_consumers, "Clients closed because their pending output passed max_pending") \
-  X(auth_failures, "Connections refused for bad or missing credentials")       \
-  X(protocol_errors, "Connections closed for malformed or illegal frames")     \
+  X(auth_failures, "Connections refused for bad or missing credentials")              \
+  X(protocol_errors, "Connections closed for malformed or illegal frames")            \
   X(no_responders, "No-responders replies sent for requests nobody listened to")
 
 struct ServerStats {
@@ -89,7 +89,7 @@ struct SubscriptionsSnapshot {
   uint64_t num_inserts = 0;
   uint64_t num_removes = 0;
   uint64_t num_matches = 0;
-  double cache_hit_rate = 0.0;  // 0..1
+  double cache_hit_rate = 0.0;                         // 0..1
   std::vector<SubscriptionDetail> subscriptions_list;  // client subscriptions, internal excluded
 };
 

@@ -1,0 +1,382 @@
+#include "broker/client_connection.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cassert>
+#include <chrono>
+
+#include "broker/server.h"
+#include "common/nats/encoder.h"
+#include "common/nats/subject.h"
+
+namespace ftgate::broker {
+
+namespace {
+
+nats::Limits parserLimits(const BrokerOptions& options) {
+  nats::Limits limits;
+  limits.max_control_line = static_cast<size_t>(options.max_control_line);
+  limits.max_payload = options.max_payload;
+  return limits;
+}
+
+bool legalMove(ClientState from, ClientState to) {
+  switch (from) {
+    case ClientState::AwaitingConnect:
+      return to == ClientState::Connected || to == ClientState::Closing;
+    case ClientState::Connected:
+      return to == ClientState::Closing;
+    case ClientState::Closing:
+      return false;
+  }
+  return false;
+}
+
+constexpr std::string_view kOk = "+OK\r\n";
+constexpr std::string_view kPing = "PING\r\n";
+constexpr std::string_view kPong = "PONG\r\n";
+constexpr std::string_view kCrlf = "\r\n";
+
+}  // namespace
+
+std::string_view clientStateName(ClientState state) {
+  switch (state) {
+    case ClientState::AwaitingConnect:
+      return "AwaitingConnect";
+    case ClientState::Connected:
+      return "Connected";
+    case ClientState::Closing:
+      return "Closing";
+  }
+  return "?";
+}
+
+ClientConnection::ClientConnection(Server& server, uint64_t cid, net::TcpConnection::Ptr connection)
+    : server_(server),
+      cid_(cid),
+      connection_(std::move(connection)),
+      parser_(nats::Direction::ClientToServer, parserLimits(server.options()),
+              nats::PayloadMode::Assemble),
+      start_(std::chrono::system_clock::now()),
+      lastActivityMs_(server.loop().now()) {
+  if (connection_) peer_ = connection_->peerAddress();
+  if (isInternal()) {
+    // The internal client takes every feature a client can ask for.
+    options_.verbose = false;
+    options_.pedantic = false;
+    options_.headers = true;
+    state_ = ClientState::Connected;
+  }
+}
+
+ClientConnection::~ClientConnection() {
+  if (connection_) {
+    connection_->setOnClose(nullptr);
+    connection_->setOnData(nullptr);
+    connection_->close();
+  }
+}
+
+void ClientConnection::moveTo(ClientState next) {
+  const bool legal = legalMove(state_, next);
+  assert(legal && "illegal client state change");
+  if (!legal) {
+    spdlog::error("[{}] illegal client state change {} -> {}", cid_, clientStateName(state_),
+                  clientStateName(next));
+    return;
+  }
+  state_ = next;
+}
+
+void ClientConnection::begin(const std::string& infoJson) {
+  std::string info;
+  nats::appendInfo(info, infoJson);
+  writeRaw(info);
+  const BrokerOptions& options = server_.options();
+  connection_->setHardCap(static_cast<size_t>(options.max_pending),
+                          [this] { closeWith(CloseReason::SlowConsumer); });
+  if (options.auth.required()) {
+    authTimer_.emplace(server_.loop());
+    authTimer_->startOnce(options.auth.timeout, [this] {
+      if (state_ == ClientState::AwaitingConnect) {
+        closeWith(CloseReason::AuthTimeout, "Authentication Timeout");
+      }
+    });
+  }
+  connection_->setOnData([this](std::string_view data) { onData(data); });
+}
+
+void ClientConnection::writeRaw(std::string_view bytes) {
+  if (connection_) (void)connection_->write(bytes);
+}
+
+void ClientConnection::closeWith(CloseReason reason, std::string_view errText) {
+  if (state_ == ClientState::Closing) return;
+  moveTo(ClientState::Closing);
+  if (authTimer_) authTimer_->close();
+  retireAllSubscriptions();
+  server_.onClientClosing(*this, reason);
+  if (!connection_) return;
+  if (!errText.empty() && connection_->isOpen()) {
+    std::string err;
+    nats::appendErr(err, errText);
+    (void)connection_->write(err);
+    connection_->closeAfterFlush();
+  } else {
+    connection_->close();
+  }
+}
+
+void ClientConnection::onSocketClosed(int status) {
+  if (state_ == ClientState::Closing) return;
+  CloseReason reason = CloseReason::ClientClosed;
+  if (status != 0 && status != UV_EOF) {
+    reason = status == UV_EPIPE || status == UV_ECONNRESET ? CloseReason::ClientClosed
+                                                           : CloseReason::ReadError;
+  }
+  closeWith(reason);
+}
+
+void ClientConnection::retireAllSubscriptions() {
+  for (auto& [sid, sub] : subs_) server_.retireSubscription(std::move(sub));
+  subs_.clear();
+}
+
+void ClientConnection::onData(std::string_view data) {
+  if (state_ == ClientState::Closing) return;
+  lastActivityMs_ = server_.loop().now();
+  nats::Frame frame;
+  while (state_ != ClientState::Closing) {
+    const nats::Status status = parser_.next(data, frame);
+    if (status == nats::Status::NeedMore) return;
+    if (status == nats::Status::Error) {
+      onParseError(parser_.error());
+      return;
+    }
+    if (!handleFrame(frame)) return;
+  }
+}
+
+void ClientConnection::onParseError(nats::ParseError error) {
+  spdlog::debug("[{}] {} - parse error: {}", cid_, peer_.toString(), nats::describe(error));
+  switch (error) {
+    case nats::ParseError::MaxPayloadViolation:
+      closeWith(CloseReason::MaxPayload, nats::errorText(error));
+      break;
+    case nats::ParseError::MaxControlLineExceeded:
+      closeWith(CloseReason::MaxControlLine, nats::errorText(error));
+      break;
+    default:
+      closeWith(CloseReason::ProtocolError, "Unknown Protocol Operation");
+      break;
+  }
+}
+
+bool ClientConnection::handleFrame(const nats::Frame& frame) {
+  // nats-server lets a client without credentials to check skip CONNECT (telnet demos); with
+  // auth on, anything before CONNECT is a violation.
+  if (state_ == ClientState::AwaitingConnect && frame.op != nats::Op::Connect &&
+      server_.options().auth.required()) {
+    server_.countAuthFailure();
+    closeWith(CloseReason::AuthViolation, "Authorization Violation");
+    return false;
+  }
+  switch (frame.op) {
+    case nats::Op::Connect:
+      return handleConnect(frame);
+    case nats::Op::Pub:
+    case nats::Op::Hpub:
+      return handlePublish(frame);
+    case nats::Op::Sub:
+      handleSub(frame);
+      return true;
+    case nats::Op::Unsub:
+      handleUnsub(frame);
+      return true;
+    case nats::Op::Ping:
+      writeRaw(kPong);
+      return true;
+    case nats::Op::Pong:
+      pingsOut_ = 0;
+      return true;
+    default:
+      // The parser only yields client-to-server operations; anything else is a bug upstream.
+      closeWith(CloseReason::ProtocolError, "Unknown Protocol Operation");
+      return false;
+  }
+}
+
+bool ClientConnection::credentialsAccepted() const {
+  const AuthOptions& auth = server_.options().auth;
+  if (!auth.required()) return true;
+  if (!auth.token.empty() && options_.auth_token == auth.token) return true;
+  if (!auth.user.empty() && options_.user == auth.user && options_.pass == auth.password) {
+    return true;
+  }
+  return false;
+}
+
+bool ClientConnection::handleConnect(const nats::Frame& frame) {
+  nats::ConnectOptions parsed;
+  std::string why;
+  if (!nats::parseConnectOptions(frame.json, parsed, &why)) {
+    spdlog::debug("[{}] {} - bad CONNECT: {}", cid_, peer_.toString(), why);
+    closeWith(CloseReason::ProtocolError, "Unknown Protocol Operation");
+    return false;
+  }
+  options_ = std::move(parsed);
+  options_.raw = nlohmann::ordered_json::object();  // not needed; never keep credentials
+  if (!credentialsAccepted()) {
+    server_.countAuthFailure();
+    closeWith(CloseReason::AuthViolation, "Authorization Violation");
+    return false;
+  }
+  options_.pass.clear();
+  options_.auth_token.clear();
+  const std::string_view violation = nats::connectOptionsViolation(options_);
+  if (!violation.empty()) {
+    closeWith(options_.no_responders && !options_.headers ? CloseReason::NoRespondersRequiresHeaders
+                                                          : CloseReason::ProtocolError,
+              violation);
+    return false;
+  }
+  if (state_ == ClientState::AwaitingConnect) {
+    moveTo(ClientState::Connected);
+    if (authTimer_) authTimer_->close();
+  }
+  sendOkIfVerbose();
+  return true;
+}
+
+bool ClientConnection::handlePublish(const nats::Frame& frame) {
+  const bool withHeaders = frame.op == nats::Op::Hpub;
+  if (withHeaders && !options_.headers) {
+    closeWith(CloseReason::ProtocolError, "Unknown Protocol Operation");
+    return false;
+  }
+  ++inMsgs_;
+  inBytes_ += frame.total_bytes;
+  server_.countIn(frame.total_bytes);
+  if (!nats::isValidPublishSubject(frame.subject)) {
+    // nats-server only complains in pedantic mode; the message goes nowhere either way.
+    if (options_.pedantic) writeRaw("-ERR 'Invalid Publish Subject'\r\n");
+    return true;
+  }
+  sendOkIfVerbose();
+  const bool delivered = server_.route(this, frame.subject, frame.reply,
+                                       withHeaders ? frame.header_bytes : 0, frame.payload);
+  if (!delivered && !frame.reply.empty() && wantsNoResponders()) {
+    server_.deliverNoResponders(*this, frame.reply);
+  }
+  return state_ != ClientState::Closing;
+}
+
+void ClientConnection::handleSub(const nats::Frame& frame) {
+  if (!nats::isValidSubscribeSubject(frame.subject) ||
+      (!frame.queue.empty() && !nats::isValidQueueName(frame.queue))) {
+    writeRaw("-ERR 'Invalid Subject'\r\n");
+    return;
+  }
+  auto [it, inserted] = subs_.try_emplace(std::string(frame.sid));
+  if (!inserted) {
+    // nats-server ignores a SUB that reuses a live sid.
+    sendOkIfVerbose();
+    return;
+  }
+  auto sub = std::make_unique<Subscription>();
+  sub->subject.assign(frame.subject);
+  sub->queue.assign(frame.queue);
+  sub->sid = it->first;
+  sub->client = this;
+  server_.addSubscription(sub.get());
+  it->second = std::move(sub);
+  sendOkIfVerbose();
+}
+
+void ClientConnection::handleUnsub(const nats::Frame& frame) {
+  auto it = subs_.find(frame.sid);
+  if (it != subs_.end()) {
+    Subscription& sub = *it->second;
+    if (frame.max_msgs > 0 && static_cast<uint64_t>(frame.max_msgs) > sub.delivered) {
+      sub.max_msgs = static_cast<uint64_t>(frame.max_msgs);
+    } else {
+      removeSubscription(frame.sid);
+    }
+  }
+  sendOkIfVerbose();
+}
+
+void ClientConnection::removeSubscription(std::string_view sid) {
+  auto it = subs_.find(sid);
+  if (it == subs_.end()) return;
+  std::unique_ptr<Subscription> sub = std::move(it->second);
+  subs_.erase(it);
+  server_.retireSubscription(std::move(sub));
+}
+
+void ClientConnection::sendOkIfVerbose() {
+  if (options_.verbose) writeRaw(kOk);
+}
+
+void ClientConnection::deliver(const Subscription& sub, std::string_view subject,
+                               std::string_view reply, size_t header_bytes, std::string_view data) {
+  lineScratch_.clear();
+  if (header_bytes > 0 && options_.headers) {
+    nats::appendHmsgControlLine(lineScratch_, subject, sub.sid, reply, header_bytes, data.size());
+  } else {
+    data.remove_prefix(header_bytes);
+    nats::appendMsgControlLine(lineScratch_, subject, sub.sid, reply, data.size());
+  }
+  ++outMsgs_;
+  outBytes_ += data.size();
+  lastActivityMs_ = server_.loop().now();
+  // Three appends into the same coalescing chunk: no allocation, no syscall here. A write
+  // that passes max_pending closes this client as a slow consumer from inside write().
+  if (!connection_->write(lineScratch_)) return;
+  if (!connection_->write(data)) return;
+  (void)connection_->write(kCrlf);
+}
+
+void ClientConnection::keepAliveTick(int pingMax) {
+  if (state_ == ClientState::Closing || isInternal()) return;
+  if (pingsOut_ >= pingMax) {
+    closeWith(CloseReason::StaleConnection, "Stale Connection");
+    return;
+  }
+  ++pingsOut_;
+  writeRaw(kPing);
+}
+
+ConnectionSnapshot ClientConnection::snapshot(SystemTime now, uint64_t loopNowMs) const {
+  ConnectionSnapshot s;
+  s.cid = cid_;
+  s.ip = peer_.ip;
+  s.port = peer_.port;
+  s.start = start_;
+  const auto idle =
+      std::chrono::milliseconds(loopNowMs >= lastActivityMs_ ? loopNowMs - lastActivityMs_ : 0);
+  s.last_activity = now - idle;
+  s.uptime = now - start_;
+  s.idle = idle;
+  s.pending_bytes = connection_ ? connection_->queuedBytes() : 0;
+  s.in_msgs = inMsgs_;
+  s.out_msgs = outMsgs_;
+  s.in_bytes = inBytes_;
+  s.out_bytes = outBytes_;
+  s.num_subs = subs_.size();
+  s.subscriptions.reserve(subs_.size());
+  for (const auto& [sid, sub] : subs_) s.subscriptions.push_back(sub->subject);
+  s.name = options_.name;
+  s.lang = options_.lang;
+  s.version = options_.version;
+  return s;
+}
+
+void ClientConnection::appendSubscriptionDetails(std::vector<SubscriptionDetail>& out) const {
+  for (const auto& [sid, sub] : subs_) {
+    out.push_back(SubscriptionDetail{sub->subject, sub->queue, sub->sid, sub->delivered,
+                                     sub->max_msgs, cid_});
+  }
+}
+
+}  // namespace ftgate::broker

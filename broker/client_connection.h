@@ -1,0 +1,119 @@
+// One client of the core server: the socket, the protocol parser for what the client sends,
+// its CONNECT options, its subscriptions (by sid) and its counters. It turns frames into
+// actions (route a PUB, add a SUB, answer a PING) and writes MSG/HMSG into its socket's
+// coalesced output when the Server delivers to it.
+//
+// States (changed only by moveTo, which refuses illegal moves):
+//
+//   AwaitingConnect ──CONNECT ok──► Connected
+//        │                              │
+//        └──────────── close ───────────┴──► Closing ──socket closed──► (freed by Server)
+//
+// Closing means: the reason was logged and counted, the subscriptions left the index, nothing
+// more is read or delivered; the socket may still be flushing a final -ERR.
+//
+// The internal client (no socket) owns the Server's in-process subscriptions; delivering to
+// it calls the subscription's handler instead of writing bytes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "broker/close_reason.h"
+#include "broker/server_stats.h"
+#include "broker/subject_index.h"
+#include "broker/subscription.h"
+#include "common/nats/connect_options.h"
+#include "common/nats/parser.h"
+#include "common/net/tcp_connection.h"
+#include "common/net/timer.h"
+
+namespace ftgate::broker {
+
+class Server;
+
+enum class ClientState : uint8_t { AwaitingConnect, Connected, Closing };
+
+[[nodiscard]] std::string_view clientStateName(ClientState state);
+
+class ClientConnection {
+ public:
+  // `connection` null: the internal client.
+  ClientConnection(Server& server, uint64_t cid, net::TcpConnection::Ptr connection);
+  ~ClientConnection();
+  ClientConnection(const ClientConnection&) = delete;
+  ClientConnection& operator=(const ClientConnection&) = delete;
+
+  // Sends INFO, arms the auth timer, starts reading. Called once, right after accept.
+  void begin(const std::string& infoJson);
+
+  // Closes for `reason`: sends `-ERR '<errText>'` first when errText is not empty (then the
+  // socket closes after flushing), otherwise closes at once. Idempotent: the first reason wins.
+  void closeWith(CloseReason reason, std::string_view errText = {});
+  // The socket is gone (peer closed, read or write error, or our own close finished).
+  void onSocketClosed(int status);
+
+  // Writes one MSG (header_bytes == 0) or HMSG to this client for `sub`. data = headers +
+  // payload. A client without headers support gets a MSG with the payload only.
+  void deliver(const Subscription& sub, std::string_view subject, std::string_view reply,
+               size_t header_bytes, std::string_view data);
+
+  // The server's keep-alive tick: PING, or close as stale when ping_max are unanswered.
+  void keepAliveTick(int pingMax);
+
+  // Drops the subscription with this sid (auto-unsubscribe reached, UNSUB).
+  void removeSubscription(std::string_view sid);
+
+  [[nodiscard]] uint64_t cid() const { return cid_; }
+  [[nodiscard]] ClientState state() const { return state_; }
+  [[nodiscard]] bool closing() const { return state_ == ClientState::Closing; }
+  [[nodiscard]] bool isInternal() const { return connection_ == nullptr; }
+  [[nodiscard]] bool echo() const { return options_.echo; }
+  [[nodiscard]] bool wantsNoResponders() const {
+    return options_.headers && options_.no_responders;
+  }
+  [[nodiscard]] const net::PeerAddress& peer() const { return peer_; }
+  [[nodiscard]] ConnectionSnapshot snapshot(SystemTime now, uint64_t loopNowMs) const;
+  void appendSubscriptionDetails(std::vector<SubscriptionDetail>& out) const;
+
+ private:
+  void onData(std::string_view data);
+  // Acts on one frame; false when the connection was closed by it.
+  bool handleFrame(const nats::Frame& frame);
+  bool handleConnect(const nats::Frame& frame);
+  bool handlePublish(const nats::Frame& frame);
+  void handleSub(const nats::Frame& frame);
+  void handleUnsub(const nats::Frame& frame);
+  void onParseError(nats::ParseError error);
+  [[nodiscard]] bool credentialsAccepted() const;
+  void sendOkIfVerbose();
+  void writeRaw(std::string_view bytes);
+  // The only place state_ changes; asserts the move is legal.
+  void moveTo(ClientState next);
+  void retireAllSubscriptions();
+
+  Server& server_;
+  uint64_t cid_;
+  net::TcpConnection::Ptr connection_;
+  net::PeerAddress peer_;
+  nats::Parser parser_;
+  nats::ConnectOptions options_;  // nats-server's defaults until CONNECT arrives
+  ClientState state_ = ClientState::AwaitingConnect;
+  std::optional<net::Timer> authTimer_;
+  int pingsOut_ = 0;
+
+  std::unordered_map<std::string, std::unique_ptr<Subscription>, detail::TransparentStringHash,
+                     std::equal_to<>>
+      subs_;
+
+  SystemTime start_;
+  uint64_t lastActivityMs_ = 0;  // loop clock
+  uint64_t inMsgs_ = 0, outMsgs_ = 0, inBytes_ = 0, outBytes_ = 0;
+  std::string lineScratch_;  // MSG/HMSG control lines, reused
+};
+
+}  // namespace ftgate::broker
