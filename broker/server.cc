@@ -42,7 +42,7 @@ Server::Server(net::EventLoop& loop, const BrokerOptions& options)
     : loop_(loop),
       options_(options),
       serverId_(makeServerId()),
-      serverName_(serverId_),
+      serverName_(options.server_name.empty() ? serverId_ : options.server_name),
       start_(std::chrono::system_clock::now()),
       boundPort_(options.port),
       pingTimer_(loop) {
@@ -66,7 +66,9 @@ Server::~Server() {
 std::string Server::start() {
   if (accepting()) return {};
   listener_ = std::make_unique<net::TcpListener>(loop_);
-  const int rc = listener_->listen(options_.host, static_cast<uint16_t>(options_.port),
+  // A negative port asks for a random free one, like 0.
+  const auto requested = static_cast<uint16_t>(options_.port < 0 ? 0 : options_.port);
+  const int rc = listener_->listen(options_.host, requested,
                                    [this](net::TcpConnection::Ptr c) { onAccept(std::move(c)); });
   if (rc != 0) {
     listener_.reset();
