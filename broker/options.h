@@ -40,10 +40,15 @@ struct StreamingOptions {
 struct BrokerOptions {
   std::string config_file;
 
+  std::string server_name;  // `server_name` / `--name`; empty: the server_id is used
+
   std::string host = "0.0.0.0";
-  int port = 4222;
-  int http_port = 0;  // 0: monitoring off
+  int port = 4222;    // -1: a random free port (tests; not allowed in FT mode)
+  int http_port = 0;  // 0: monitoring off; -1: a random free port
   std::string http_host;  // empty: same as host
+  // host[:port] other servers and the gateway should use to reach this one (the owner record's
+  // client_url). Empty: the bound host, or the first non-loopback IPv4 when bound to 0.0.0.0.
+  std::string client_advertise;
 
   int64_t max_payload = 1024 * 1024;
   int64_t max_control_line = 4096;
