@@ -265,6 +265,7 @@ void TcpConnection::recycleInflight() {
 }
 
 void TcpConnection::onOutputDrained() {
+  if (state_ != ConnectionState::kOpen && state_ != ConnectionState::kDraining) return;
   if (aboveHigh_ && queuedBytes() <= lowWatermark_) {
     aboveHigh_ = false;
     if (onLow_) onLow_();

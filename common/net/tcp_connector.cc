@@ -45,7 +45,7 @@ void TcpConnector::begin(std::chrono::milliseconds timeout) {
       },
       host_.c_str(), nullptr, &hints);
   if (rc != 0) {
-    finish(nullptr, rc);
+    failSoon(rc);
     return;
   }
   resolving_ = true;
@@ -90,7 +90,7 @@ void TcpConnector::connectTo(const sockaddr* address) {
                           });
   if (rc != 0) {
     abandonAttempt(rc);
-    finish(nullptr, rc);
+    failSoon(rc);
     return;
   }
   connecting_ = true;
@@ -110,6 +110,12 @@ void TcpConnector::onConnected(int status) {
   TcpConnection::Ptr connection = std::move(connection_);
   connection->open(TcpConnection::PassKey{});
   finish(std::move(connection), 0);
+}
+
+void TcpConnector::failSoon(int status) {
+  // Errors found before any I/O still reach the callback from the loop, never from inside
+  // start(): callers need not guard against re-entrancy.
+  deadline_.startOnce(std::chrono::milliseconds(0), [this, status] { finish(nullptr, status); });
 }
 
 void TcpConnector::abandonAttempt(int status) {

@@ -2,7 +2,8 @@
 //
 // Resolves the host (literals without a lookup, names with uv_getaddrinfo), connects, and
 // calls back exactly once: (open connection, 0) or (nullptr, libuv error) — UV_ETIMEDOUT when
-// the deadline passes first. cancel() guarantees the callback never runs; a connection that
+// the deadline passes first. The callback always runs from the loop, never inside start().
+// cancel() guarantees the callback never runs; a connection that
 // was being set up is closed. The attempt keeps itself alive until libuv is done with it, so
 // dropping the returned pointer does not cancel it.
 #pragma once
@@ -43,6 +44,7 @@ class TcpConnector final : public std::enable_shared_from_this<TcpConnector> {
   void connectTo(const sockaddr* address);
   void onConnected(int status);
   void finish(TcpConnection::Ptr connection, int status);
+  void failSoon(int status);
   void abandonAttempt(int status);
   void releaseWhenIdle();
 

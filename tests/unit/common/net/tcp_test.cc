@@ -330,6 +330,16 @@ TEST_F(TcpTest, ConnectToAnUnresolvableNameFails) {
   EXPECT_LT(status, 0);
 }
 
+TEST_F(TcpTest, ConnectNeverCallsBackFromInsideConnect) {
+  // Connecting to the broadcast address fails at once in the kernel on most systems; the
+  // error must still arrive from the loop.
+  int calls = 0;
+  TcpConnection::connect(loop_, "255.255.255.255", 9, 5s,
+                         [&](TcpConnection::Ptr, int) { ++calls; });
+  EXPECT_EQ(calls, 0);
+  EXPECT_TRUE(waitFor([&] { return calls == 1; }));
+}
+
 TEST_F(TcpTest, CancelledConnectNeverCallsBack) {
   listen();
   bool called = false;
