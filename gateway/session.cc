@@ -74,7 +74,9 @@ Session::Session(PassKey, SessionContext& context, uint64_t id, net::TcpConnecti
       startedLoopMs_(context.loop.now()) {}
 
 Session::~Session() {
-  // Normally closed already; a session dropped otherwise must not leave sockets behind.
+  // Normally closed already (and then the client may still be flushing an -ERR: leave it).
+  // A session dropped otherwise must not leave sockets behind.
+  if (state_ == SessionState::Closed) return;
   if (client_.connection) client_.connection->close();
   if (backend_) backend_->close(false);
 }
