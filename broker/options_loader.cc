@@ -221,13 +221,13 @@ std::optional<Error> applyConfigTree(const Value& root, BrokerOptions& o,
   int64_t n = 0;
   if (const Value* v = root.find("port")) {
     if (auto e = conf::toInt(*v, n)) return e;
-    o.port = static_cast<int>(std::clamp<int64_t>(n, -2, 1 << 20));
+    o.port = static_cast<int>(std::clamp<int64_t>(n, -(1 << 30), 1 << 30));
     positions["port"] = v->pos();
   }
   for (const char* key : {"http_port", "monitor_port"}) {
     if (const Value* v = root.find(key)) {
       if (auto e = conf::toInt(*v, n)) return e;
-      o.http_port = static_cast<int>(std::clamp<int64_t>(n, -2, 1 << 20));
+      o.http_port = static_cast<int>(std::clamp<int64_t>(n, -(1 << 30), 1 << 30));
       positions["http_port"] = v->pos();
     }
   }
