@@ -1,0 +1,69 @@
+// FileStore: the `file` store, in nats-streaming-server's on-disk format, so ftbroker can
+// recover a directory nats-streaming-server wrote and the two can share an FT group.
+// Layout and records: docs/file-store-format.md and the comment atop file_store.cc.
+//
+// Threading: every method runs on the loop thread; fsyncs run on a SyncWorker thread and
+// flush callbacks come back to the loop. The store never opens <dir>/.rootdir.lck (the FT
+// lock is common/ft's: closing any descriptor of that file would drop the POSIX lock).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "broker/store/append_file.h"
+#include "broker/store/store.h"
+#include "common/net/event_loop.h"
+
+namespace ftgate::store {
+
+class FileMessageStore;
+class FileSubStore;
+class SyncWorker;
+
+class FileStore final : public Store {
+ public:
+  FileStore(net::EventLoop& loop, std::string dir, StoreOptions options);
+  ~FileStore() override;
+
+  [[nodiscard]] const char* kind() const override { return "FILE"; }
+  [[nodiscard]] StoreStatus recover(RecoveredState* out) override;
+  [[nodiscard]] StoreStatus init(const stan::ServerInfo& info) override;
+  [[nodiscard]] StoreStatus addClient(const stan::ClientInfo& info) override;
+  [[nodiscard]] StoreStatus deleteClient(const std::string& clientId) override;
+  [[nodiscard]] const std::map<std::string, stan::ClientInfo>& clients() const override {
+    return clients_;
+  }
+  [[nodiscard]] StoreStatus createChannel(const std::string& name, Channel** out) override;
+  [[nodiscard]] Channel* lookupChannel(const std::string& name) override;
+  [[nodiscard]] StoreStatus deleteChannel(const std::string& name) override;
+  [[nodiscard]] const std::map<std::string, std::unique_ptr<Channel>>& channels() const override {
+    return channels_;
+  }
+  void flush(FlushCallback done) override;
+  [[nodiscard]] StoreStats stats() const override;
+  void close() override;
+
+  [[nodiscard]] const std::string& dir() const { return dir_; }
+
+ private:
+  [[nodiscard]] StoreStatus recoverClients();
+  [[nodiscard]] StoreStatus openChannel(const std::string& name, bool create, Channel** out);
+  [[nodiscard]] bool writeAllBuffered(std::vector<AppendFilePtr>* toSync,
+                                      std::vector<std::string>* dirs);
+
+  net::EventLoop& loop_;
+  std::string dir_;
+  StoreOptions options_;
+  std::unique_ptr<SyncWorker> worker_;
+  AppendFilePtr clientsFile_;
+  std::optional<stan::ServerInfo> serverInfo_;
+  std::map<std::string, stan::ClientInfo> clients_;
+  std::map<std::string, std::unique_ptr<Channel>> channels_;
+  std::vector<std::string> dirsToSync_;
+  StoreStats stats_;
+  bool recovered_ = false;
+  bool failed_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace ftgate::store

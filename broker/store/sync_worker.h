@@ -1,0 +1,76 @@
+// SyncWorker: the file store's fsync thread and group commit.
+//
+// The loop thread calls request(files, dirs, done). The worker thread takes EVERY request
+// queued when it wakes, fdatasyncs the union of their files (each once) and directories, then
+// posts all their callbacks back to the loop (uv_async), where they run in request order.
+// Requests that arrive while a round is syncing wait for the next round: N flushes during one
+// fsync cost one more fsync, not N. The loop thread never blocks on fsync.
+//
+// With sync disabled (sync_on_flush false) rounds skip the fsyncs but keep the same ordering
+// and callback path.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "broker/store/append_file.h"
+#include "broker/store/store.h"
+#include "common/net/event_loop.h"
+
+namespace ftgate::store {
+
+class SyncWorker {
+ public:
+  SyncWorker(net::EventLoop& loop, bool doSync);
+  ~SyncWorker();
+  SyncWorker(const SyncWorker&) = delete;
+  SyncWorker& operator=(const SyncWorker&) = delete;
+
+  // Loop thread: sync `files` and `dirs`, then run `done` on the loop thread.
+  void request(std::vector<AppendFilePtr> files, std::vector<std::string> dirs, FlushCallback done);
+  // Loop thread: finishes every queued request, stops the thread, runs the remaining
+  // callbacks right here and closes the async handle. Idempotent.
+  void stop();
+
+  [[nodiscard]] uint64_t syncRounds() const { return rounds_.load(); }
+  [[nodiscard]] uint64_t fsyncs() const { return fsyncs_.load(); }
+  [[nodiscard]] bool failed() const { return failed_.load(); }
+
+ private:
+  struct Request {
+    std::vector<AppendFilePtr> files;
+    std::vector<std::string> dirs;
+    FlushCallback done;
+  };
+  struct Completion {
+    FlushCallback done;
+    StoreStatus status;
+  };
+  class AsyncHandle;
+
+  void threadMain();
+  void runCompletions();
+
+  bool doSync_;
+  AsyncHandle* async_ = nullptr;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Request> queued_;
+  std::vector<Completion> completed_;
+  bool stopping_ = false;
+  bool stopped_ = false;
+  std::thread thread_;
+  std::atomic<uint64_t> rounds_{0};
+  std::atomic<uint64_t> fsyncs_{0};
+  std::atomic<bool> failed_{false};
+};
+
+}  // namespace ftgate::store
