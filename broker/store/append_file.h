@@ -54,7 +54,8 @@ class AppendFile {
 
 using AppendFilePtr = std::shared_ptr<AppendFile>;
 
-// fsync of a directory (new or removed entries); false on failure.
+// fsync of a directory (new or removed entries); false on failure. A directory that no
+// longer exists counts as synced.
 [[nodiscard]] bool syncDirectory(const std::string& dir);
 
 }  // namespace ftgate::store
