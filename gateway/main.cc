@@ -67,8 +67,7 @@ int run(const GatewayOptions& options) {
         uv_strerror(rc));
     return 1;
   }
-  identity.listen = net::joinHostPort(options.listen_host, relay->port());
-  spdlog::info("Listening for client connections on {}", identity.listen);
+  identity.listen = net::joinHostPort(options.listen_host, relay->port());  // logged by start()
 
   if (options.http_port != 0) {
     monitor = std::make_unique<Monitor>(loop, identity, *tracker, relay.get());
