@@ -78,10 +78,25 @@ bool writeFileAtomically(const std::string& dir, const std::string& name,
 
 }  // namespace
 
+// Registered with the loop's flush phase when a flush() is pending, so all flushes of one
+// loop iteration become one write per file and one sync request.
+class FlushBatch final : public net::detail::Flushable {
+ public:
+  explicit FlushBatch(FileStore* store) : store_(store) {}
+  void flushNow() override {
+    if (store_) store_->submitBatch();
+  }
+  void detach() { store_ = nullptr; }
+
+ private:
+  FileStore* store_;
+};
+
 FileStore::FileStore(net::EventLoop& loop, std::string dir, StoreOptions options)
     : loop_(loop), dir_(std::move(dir)), options_(std::move(options)) {
   if (!options_.now_ns) options_.now_ns = systemNowNs;
   worker_ = std::make_unique<SyncWorker>(loop_, options_.file.sync_on_flush);
+  batch_ = std::make_shared<FlushBatch>(this);
 }
 
 FileStore::~FileStore() { close(); }
@@ -315,13 +330,29 @@ void FileStore::flush(FlushCallback done) {
     if (done) done(StoreStatus::Closed);
     return;
   }
+  batchCallbacks_.push_back(std::move(done));
+  if (!batchArmed_) {
+    batchArmed_ = true;
+    loop_.deferFlush(batch_);
+  }
+}
+
+void FileStore::submitBatch() {
+  batchArmed_ = false;
+  if (batchCallbacks_.empty()) return;
+  auto callbacks = std::make_shared<std::vector<FlushCallback>>(std::move(batchCallbacks_));
+  batchCallbacks_.clear();
+  auto runAll = [callbacks](StoreStatus st) {
+    for (FlushCallback& cb : *callbacks)
+      if (cb) cb(st);
+  };
   std::vector<AppendFilePtr> files;
   std::vector<std::string> dirs;
   if (!writeAllBuffered(&files, &dirs) || failed_) {
-    if (done) done(StoreStatus::IoError);
+    runAll(StoreStatus::IoError);
     return;
   }
-  worker_->request(std::move(files), std::move(dirs), std::move(done));
+  worker_->request(std::move(files), std::move(dirs), std::move(runAll));
 }
 
 StoreStats FileStore::stats() const {
@@ -335,6 +366,8 @@ StoreStats FileStore::stats() const {
 
 void FileStore::close() {
   if (closed_) return;
+  batch_->detach();
+  submitBatch();
   // The last flush: everything buffered goes to the kernel and, when syncing, to the disk
   // (the worker finishes it before stop() returns and runs every pending callback).
   std::vector<AppendFilePtr> files;

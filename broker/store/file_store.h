@@ -19,6 +19,7 @@ namespace ftgate::store {
 class FileMessageStore;
 class FileSubStore;
 class SyncWorker;
+class FlushBatch;
 
 class FileStore final : public Store {
  public:
@@ -45,6 +46,10 @@ class FileStore final : public Store {
 
   [[nodiscard]] const std::string& dir() const { return dir_; }
 
+  // Hands the flushes requested so far to the sync thread: one write per file and one fsync
+  // request for the whole batch. Runs once per loop iteration (EventLoop's flush phase).
+  void submitBatch();
+
  private:
   [[nodiscard]] StoreStatus recoverClients();
   [[nodiscard]] StoreStatus openChannel(const std::string& name, bool create, Channel** out);
@@ -55,6 +60,9 @@ class FileStore final : public Store {
   std::string dir_;
   StoreOptions options_;
   std::unique_ptr<SyncWorker> worker_;
+  std::shared_ptr<FlushBatch> batch_;
+  std::vector<FlushCallback> batchCallbacks_;
+  bool batchArmed_ = false;
   AppendFilePtr clientsFile_;
   std::optional<stan::ServerInfo> serverInfo_;
   std::map<std::string, stan::ClientInfo> clients_;

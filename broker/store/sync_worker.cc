@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -30,6 +31,14 @@ class SyncWorker::AsyncHandle final : public net::detail::ClosableHandle {
     if (!closing_) uv_async_send(&handle_);
   }
   void detach() { owner_ = nullptr; }
+  // Only outstanding requests keep the loop alive (run() returns when the broker is idle).
+  void ref(bool on) {
+    if (on) {
+      uv_ref(reinterpret_cast<uv_handle_t*>(&handle_));
+    } else {
+      uv_unref(reinterpret_cast<uv_handle_t*>(&handle_));
+    }
+  }
   void closeFromLoop() override {
     {
       std::lock_guard lock(sendMutex_);
@@ -58,6 +67,8 @@ SyncWorker::SyncWorker(net::EventLoop& loop, bool doSync) : doSync_(doSync) {
   if (async_->start(loop.raw()) != 0) {
     delete async_;
     async_ = nullptr;
+  } else {
+    async_->ref(false);
   }
   thread_ = std::thread([this] { threadMain(); });
 }
@@ -71,6 +82,7 @@ void SyncWorker::request(std::vector<AppendFilePtr> files, std::vector<std::stri
     if (!stopping_) {
       queued_.push_back(Request{std::move(files), std::move(dirs), std::move(done)});
       wake_.notify_one();
+      if (outstanding_++ == 0 && async_) async_->ref(true);
       return;
     }
   }
@@ -126,6 +138,8 @@ void SyncWorker::runCompletions() {
     std::lock_guard lock(mutex_);
     ready.swap(completed_);
   }
+  outstanding_ -= std::min(outstanding_, ready.size());
+  if (outstanding_ == 0 && async_ && !stopping_) async_->ref(false);
   for (Completion& c : ready)
     if (c.done) c.done(c.status);
 }

@@ -65,6 +65,7 @@ class SyncWorker {
   std::condition_variable wake_;
   std::deque<Request> queued_;
   std::vector<Completion> completed_;
+  size_t outstanding_ = 0;  // loop thread: requests whose callbacks have not run yet
   bool stopping_ = false;
   bool stopped_ = false;
   std::thread thread_;
