@@ -11,19 +11,23 @@
 namespace ftgate::gateway {
 
 // X(enumerator, snake_case name for metrics and logs, description)
-#define FTGATE_CLOSE_REASONS(X)                                                       \
-  X(ClientClosed, "client_closed", "client closed the connection")                    \
-  X(BackendClosed, "backend_closed", "backend closed the connection")                 \
-  X(BackendFailed, "backend_failed", "backend connection failed")                     \
-  X(NoBackend, "no_backend", "no active backend within the connect hold")             \
-  X(ActiveChanged, "active_changed", "the active backend changed")                    \
-  X(MaxPayload, "max_payload", "client published over max_payload")                   \
-  X(ProtocolError, "protocol_error", "client sent a malformed frame")                 \
-  X(BackendProtocolError, "backend_protocol_error", "backend sent a malformed frame") \
-  X(MaxConnections, "max_connections", "max_connections reached")                     \
-  X(SlowConsumer, "slow_consumer", "write queue passed the hard cap")                 \
-  X(LameDuck, "lame_duck", "gateway in lame duck mode")                               \
-  X(Shutdown, "shutdown", "gateway shutting down")
+#define FTGATE_CLOSE_REASONS(X)                                                            \
+  X(ClientClosed, "client_closed", "client closed the connection")                         \
+  X(BackendClosed, "backend_closed", "backend closed the connection")                      \
+  X(BackendFailed, "backend_failed", "backend connection failed")                          \
+  X(NoBackend, "no_backend", "no active backend within the connect hold")                  \
+  X(ActiveChanged, "active_changed", "the active backend changed")                         \
+  X(MaxPayload, "max_payload", "client published over max_payload")                        \
+  X(ProtocolError, "protocol_error", "client sent a malformed frame")                      \
+  X(BackendProtocolError, "backend_protocol_error", "backend sent a malformed frame")      \
+  X(MaxConnections, "max_connections", "max_connections reached")                          \
+  X(SlowConsumer, "slow_consumer", "write queue passed the hard cap")                      \
+  X(LameDuck, "lame_duck", "gateway in lame duck mode")                                    \
+  X(Shutdown, "shutdown", "gateway shutting down")                                         \
+  X(BufferExceeded, "buffer_exceeded", "client sent over failover.buffer during a switch") \
+  X(HoldExpired, "hold_expired", "no active backend within failover.hold")                 \
+  X(NonceSigned, "nonce_signed", "CONNECT signed a backend nonce; cannot be replayed")     \
+  X(ReplayRefused, "replay_refused", "the new backend refused the replayed session")
 
 enum class CloseReason : uint8_t {
 #define FTGATE_CLOSE_REASON_ENUM(name, text, description) name,

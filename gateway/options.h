@@ -30,6 +30,9 @@ struct FailoverOptions {
   Mode mode = Mode::Migrate;
   Millis hold{10 * 1000};
   int64_t buffer = 8 * 1024 * 1024;
+  // PUBs to subjects with these prefixes are NATS Streaming publishes: kept until their
+  // PubAck passes back, re-sent to a new active after a switch.
+  std::vector<std::string> stan_pub_prefixes{"_STAN.pub."};
 };
 
 struct GatewayOptions {

@@ -239,7 +239,13 @@ std::vector<Error> applyGatewayConfig(const Value& root, GatewayOptions& o,
     }
     keep(getMillis(*failover, "hold", o.failover.hold));
     keep(conf::getSize(*failover, "buffer", o.failover.buffer));
-    for (const Error& w : conf::unknownKeys(*failover, {"mode", "hold", "buffer"}))
+    if (failover->find("stan_pub_prefixes") != nullptr) {
+      std::vector<std::string> prefixes;
+      keep(conf::getStringList(*failover, "stan_pub_prefixes", prefixes));
+      o.failover.stan_pub_prefixes = std::move(prefixes);
+    }
+    for (const Error& w :
+         conf::unknownKeys(*failover, {"mode", "hold", "buffer", "stan_pub_prefixes"}))
       warnings.push_back(w.str());
   }
 

@@ -32,6 +32,8 @@ std::string_view sessionStateName(SessionState state) {
       return "holding";
     case SessionState::Connecting:
       return "connecting";
+    case SessionState::Replaying:
+      return "replaying";
     case SessionState::Relaying:
       return "relaying";
     case SessionState::Closing:
@@ -48,9 +50,12 @@ bool isLegalTransition(SessionState from, SessionState to) {
       return to == SessionState::Connecting || to == SessionState::Closing;
     case SessionState::Connecting:
       return to == SessionState::Holding || to == SessionState::Relaying ||
+             to == SessionState::Replaying || to == SessionState::Closing;
+    case SessionState::Replaying:
+      return to == SessionState::Relaying || to == SessionState::Holding ||
              to == SessionState::Closing;
     case SessionState::Relaying:
-      return to == SessionState::Closing;
+      return to == SessionState::Holding || to == SessionState::Closing;
     case SessionState::Closing:
       return to == SessionState::Closed;
     case SessionState::Closed:
@@ -66,8 +71,11 @@ Session::Ptr Session::create(SessionContext& context, uint64_t id, net::TcpConne
 Session::Session(PassKey, SessionContext& context, uint64_t id, net::TcpConnection::Ptr client)
     : context_(context),
       id_(id),
-      client_(std::move(client), nats::Limits{static_cast<size_t>(context.options.max_control_line),
-                                              context.options.max_payload}),
+      client_(std::move(client),
+              nats::Limits{static_cast<size_t>(context.options.max_control_line),
+                           context.options.max_payload},
+              context.options.failover.stan_pub_prefixes,
+              static_cast<size_t>(std::max<int64_t>(context.options.failover.buffer, 0))),
       holdTimer_(context.loop),
       retryTimer_(context.loop),
       started_(std::chrono::system_clock::now()),
@@ -151,7 +159,7 @@ void Session::dial(const ActiveBackend& backend) {
   retryTimer_.cancel();
   transition(SessionState::Connecting);
   nats::Limits limits{kBackendMaxControlLine, -1};  // the backend enforces its own payloads
-  backend_ = std::make_unique<BackendSide>(backend, limits, presentedInfo());
+  backend_ = std::make_unique<BackendSide>(backend, limits, presentedInfo(), client_);
   std::weak_ptr<Session> weak = weak_from_this();
   const std::chrono::milliseconds timeout = std::max(holdRemaining(), kMinDialTimeout);
   // The connector may call back synchronously on some errors: backend_ is set up first.
@@ -192,16 +200,29 @@ void Session::onDialed(net::TcpConnection::Ptr connection, int status) {
   }
   backend_->connection = std::move(connection);
   ++context_.stats.backend_connects;
-  startRelaying();
+  if (migration_) {
+    startReplaying();
+  } else {
+    startRelaying();
+  }
 }
 
 void Session::startRelaying() {
   transition(SessionState::Relaying);
   holdTimer_.cancel();
   retryTimer_.cancel();
+  wireBackend();
+  client_.route.attach(backend_->connection);
+  client_.connection->resumeReading();
+}
+
+void Session::wireBackend() {
   std::weak_ptr<Session> weak = weak_from_this();
   net::TcpConnection& client = *client_.connection;
   net::TcpConnection& backend = *backend_->connection;
+  // Callbacks of a connection the session has since let go of (an old backend closing after
+  // a switch) must not act on the new one.
+  const net::TcpConnection* const wired = &backend;
   const auto low = static_cast<size_t>(context_.options.write_low_watermark);
   const auto high = static_cast<size_t>(context_.options.write_high_watermark);
 
@@ -219,36 +240,50 @@ void Session::startRelaying() {
           self->backend_->connection->resumeReading();
         }
       });
+  auto current = [wired](const Session& self) {
+    return self.backend_ && self.backend_->connection.get() == wired;
+  };
   backend.setWatermarks(
       low, high,
-      [weak] {
-        if (auto self = weak.lock()) {
+      [weak, current] {
+        if (auto self = weak.lock(); self && current(*self)) {
           ++self->context_.stats.backpressure_pauses;
           self->client_.connection->pauseReading();
         }
       },
-      [weak] {
-        if (auto self = weak.lock()) self->client_.connection->resumeReading();
+      [weak, current] {
+        if (auto self = weak.lock(); self && current(*self)) {
+          self->client_.connection->resumeReading();
+        }
       });
-  backend.setHardCap(static_cast<size_t>(context_.options.write_hard_cap), [weak] {
-    if (auto self = weak.lock()) self->close(CloseReason::SlowConsumer);
+  backend.setHardCap(static_cast<size_t>(context_.options.write_hard_cap), [weak, current] {
+    if (auto self = weak.lock(); self && current(*self)) self->close(CloseReason::SlowConsumer);
   });
-  backend.setOnClose([weak](int status) {
-    if (auto self = weak.lock()) self->onBackendClosed(status);
+  backend.setOnClose([weak, current](int status) {
+    if (auto self = weak.lock(); self && current(*self)) self->onBackendClosed(status);
   });
-  backend.setOnData([weak](std::string_view chunk) {
-    if (auto self = weak.lock()) self->onBackendData(chunk);
+  backend.setOnData([weak, current](std::string_view chunk) {
+    if (auto self = weak.lock(); self && current(*self)) self->onBackendData(chunk);
   });
-  client.resumeReading();
 }
 
 void Session::onClientData(std::string_view chunk) {
-  if (state_ != SessionState::Relaying) return;
+  // While switching, the client is read on: its frames are tracked and its bytes held.
+  if (state_ != SessionState::Relaying &&
+      !(migration_ && state_ != SessionState::Closing && state_ != SessionState::Closed)) {
+    return;
+  }
   client_.bytes_read += chunk.size();
   context_.stats.bytes_client_to_backend += chunk.size();
   const uint64_t msgsBefore = client_.stream.payloadFrames();
-  const RelayStream::Result result = client_.stream.feed(chunk, *backend_, client_.protocol);
+  client_.protocol.beginChunk(chunk);
+  const RelayStream::Result result = client_.stream.feed(chunk, client_.route, client_.protocol);
+  client_.protocol.endChunk();
   context_.stats.msgs_client_to_backend += client_.stream.payloadFrames() - msgsBefore;
+  if (client_.route.overflowed()) {
+    close(CloseReason::BufferExceeded);
+    return;
+  }
   if (result == RelayStream::Result::Ok) return;
   const nats::ParseError error = client_.stream.parseError();
   if (error == nats::ParseError::MaxPayloadViolation) {
@@ -262,11 +297,13 @@ void Session::onClientData(std::string_view chunk) {
 }
 
 void Session::onBackendData(std::string_view chunk) {
-  if (state_ != SessionState::Relaying) return;
+  if (state_ != SessionState::Relaying && state_ != SessionState::Replaying) return;
   context_.stats.bytes_backend_to_client += chunk.size();
   const uint64_t msgsBefore = backend_->stream.payloadFrames();
   const uint64_t infosBefore = backend_->rewriter.infoCount();
-  const RelayStream::Result result = backend_->stream.feed(chunk, client_, backend_->rewriter);
+  backend_->protocol.beginChunk(chunk);
+  const RelayStream::Result result = backend_->stream.feed(chunk, client_, backend_->protocol);
+  backend_->protocol.endChunk();
   context_.stats.msgs_backend_to_client += backend_->stream.payloadFrames() - msgsBefore;
   if (backend_->rewriter.infoCount() != infosBefore) {
     context_.stats.infos_rewritten += backend_->rewriter.infoCount() - infosBefore;
@@ -281,7 +318,9 @@ void Session::onBackendData(std::string_view chunk) {
         result == RelayStream::Result::Rejected ? std::string_view("INFO that does not parse")
                                                 : nats::describe(backend_->stream.parseError()));
     close(CloseReason::BackendProtocolError);
+    return;
   }
+  if (state_ == SessionState::Replaying) advanceReplay();
 }
 
 void Session::refuseClient(std::string_view errText, CloseReason reason) {
@@ -294,39 +333,184 @@ void Session::refuseClient(std::string_view errText, CloseReason reason) {
 void Session::onClientClosed(int) { close(CloseReason::ClientClosed); }
 
 void Session::onBackendClosed(int status) {
-  if (state_ != SessionState::Relaying || !backend_) return;
+  if (!backend_) return;
   const ActiveBackend backend = backend_->backend;
-  close(status == UV_EOF ? CloseReason::BackendClosed : CloseReason::BackendFailed);
-  // After close(): the selector may call observers synchronously.
-  context_.selector.reportDataPathFailure(backend.index, net::closeStatusText(status));
+  const std::string why = net::closeStatusText(status);
+  if (state_ == SessionState::Relaying) {
+    const CloseReason reason =
+        status == UV_EOF ? CloseReason::BackendClosed : CloseReason::BackendFailed;
+    if (backend_->protocol.sawErr()) {
+      close(reason);  // the backend refused the client (-ERR passed on): not a failover
+    } else {
+      startMigration(reason);
+    }
+  } else if (state_ == SessionState::Replaying) {
+    spdlog::warn("client {}: new backend {} closed during the replay: {}", clientAddress(),
+                 backend.name, why);
+    if (backend_->protocol.replayRefused()) {
+      close(CloseReason::ReplayRefused);
+    } else {
+      abandonBackend(/*retryLater=*/true);
+    }
+  } else {
+    return;
+  }
+  // After the state change: the selector may call observers synchronously.
+  context_.selector.reportDataPathFailure(backend.index, why);
 }
 
 void Session::onActiveChanged(const std::optional<ActiveBackend>& active) {
+  auto isCurrent = [&] {
+    return active && backend_ && active->index == backend_->backend.index &&
+           active->epoch == backend_->backend.epoch;
+  };
   switch (state_) {
     case SessionState::Holding:
       if (active) holdOrDial();
       return;
     case SessionState::Connecting:
-      if (active && backend_ && active->index == backend_->backend.index &&
-          active->epoch == backend_->backend.epoch) {
-        return;  // already dialling it
-      }
+      if (isCurrent()) return;  // already dialling it
       backend_->close(false);
       backend_.reset();
       transition(SessionState::Holding);
       holdOrDial();
       return;
+    case SessionState::Replaying:
+      if (!active || isCurrent()) return;
+      abandonBackend(/*retryLater=*/false);
+      return;
     case SessionState::Relaying:
-      if (active && active->index == backend_->backend.index &&
-          active->epoch == backend_->backend.epoch) {
-        return;
+      if (isCurrent()) return;
+      if (!active && context_.options.failover.mode == FailoverOptions::Mode::Migrate) {
+        return;  // nothing better to go to; the connection fails on its own if it must
       }
-      close(CloseReason::ActiveChanged);
+      startMigration(CloseReason::ActiveChanged);
       return;
     case SessionState::Closing:
     case SessionState::Closed:
       return;
   }
+}
+
+void Session::startMigration(CloseReason why) {
+  if (context_.options.failover.mode == FailoverOptions::Mode::Close) {
+    close(why);
+    return;
+  }
+  if (client_.protocol.connectIsNonceSigned()) {
+    close(CloseReason::NonceSigned);
+    return;
+  }
+  ++context_.stats.migrations_started;
+  const uint64_t now = context_.loop.now();
+  Migration migration;
+  migration.startedLoopMs = now;
+  if (backend_ && backend_->rewriter.seenInfo())
+    migration.previousInfo = backend_->rewriter.lastInfo();
+  // A frame whose first bytes went to the old backend (its control line was accepted, so
+  // nothing of it is held back) cannot be completed on the new one.
+  const bool cut = !client_.stream.atFrameBoundary() && client_.stream.heldBytes() == 0;
+  client_.route.hold(cut);
+  migration.switchOffset = client_.route.offset();
+  client_.replay.beginSwitch();
+  spdlog::info("client {}: switching from backend {} ({}); holding its bytes", clientAddress(),
+               backend_ ? backend_->backend.name : std::string("none"),
+               closeReasonDescription(why));
+  migration_ = std::move(migration);
+  if (backend_) backend_->close(false);
+  backend_.reset();
+  client_.connection->resumeReading();  // it may have been paused by the old backend's queue
+
+  std::weak_ptr<Session> weak = weak_from_this();
+  holdDeadline_ = now + static_cast<uint64_t>(context_.options.failover.hold.count());
+  holdTimer_.startOnce(context_.options.failover.hold, [weak] {
+    if (auto self = weak.lock(); self && self->migration_) {
+      self->close(CloseReason::HoldExpired);
+    }
+  });
+  transition(SessionState::Holding);
+  holdOrDial();
+}
+
+void Session::abandonBackend(bool retryLater) {
+  if (backend_) backend_->close(false);
+  backend_.reset();
+  transition(SessionState::Holding);
+  if (!retryLater) {
+    holdOrDial();
+    return;
+  }
+  std::weak_ptr<Session> weak = weak_from_this();
+  retryTimer_.startOnce(std::min(kRedialBackoff, holdRemaining()), [weak] {
+    if (auto self = weak.lock()) self->holdOrDial();
+  });
+}
+
+void Session::startReplaying() {
+  transition(SessionState::Replaying);
+  retryTimer_.cancel();
+  wireBackend();
+  backend_->protocol.beginReplay(migration_->previousInfo, client_.protocol.acceptsAsyncInfo());
+}
+
+void Session::advanceReplay() {
+  BackendProtocol& protocol = backend_->protocol;
+  if (protocol.replayRefused()) {
+    spdlog::warn("client {}: backend {} refused the replayed session", clientAddress(),
+                 backend_->backend.name);
+    close(CloseReason::ReplayRefused);
+    return;
+  }
+  for (size_t n = protocol.takePingsToAnswer(); n > 0; --n) backend_->send("PONG\r\n");
+  if (protocol.takeInfoArrived()) {
+    if (protocol.sentAsyncInfo()) ++context_.stats.async_infos_sent;
+    sendReplay();
+    if (state_ != SessionState::Replaying) return;
+  }
+  if (protocol.takeSynced()) resumeRelaying();
+}
+
+void Session::sendReplay() {
+  std::string out;
+  context_.stats.replayed_subscriptions +=
+      client_.replay.appendReplay(out, migration_->switchOffset);
+  context_.stats.stan_publishes_resent +=
+      client_.stan.appendUnackedBefore(migration_->switchOffset, out);
+  if (out.empty()) {
+    resumeRelaying();  // nothing to rebuild (no CONNECT yet)
+    return;
+  }
+  // The PONG to this PING says the backend processed the whole replay: every +OK before it
+  // was caused by the replay.
+  nats::appendPing(out);
+  backend_->send(out);
+  backend_->protocol.awaitSync();
+}
+
+void Session::resumeRelaying() {
+  BackendSide& backend = *backend_;
+  backend.protocol.endReplay();
+  std::string out;
+  const size_t pings = client_.replay.orphanPings();
+  for (size_t n = pings; n > 0; --n) nats::appendPing(out);
+  context_.stats.pings_reissued += pings;
+  backend.send(out);
+  if (const size_t owed = client_.replay.takeFrontOrphanOks(); owed > 0) {
+    std::string oks;
+    for (size_t n = owed; n > 0; --n) nats::appendOk(oks);
+    backend.stream.inject(oks, client_);
+  }
+  const size_t flushed = client_.route.heldBytes();
+  client_.route.attach(backend.connection);
+  const uint64_t pause = context_.loop.now() - migration_->startedLoopMs;
+  context_.stats.migration_pause_ms.record(pause);
+  ++context_.stats.sessions_migrated;
+  spdlog::info("client {}: moved to backend {} after {} ms ({} subscriptions, {} bytes held)",
+               clientAddress(), backend.backend.name, pause, client_.replay.subscriptions().size(),
+               flushed);
+  migration_.reset();
+  holdTimer_.cancel();
+  transition(SessionState::Relaying);
 }
 
 bool Session::announceLameDuck() {

@@ -1,24 +1,33 @@
-// Session: one client connection relayed to the active backend.
+// Session: one client connection relayed to the active backend, kept through failovers.
 //
 //            accept
 //              │
-//              ▼      active() known          connected
-//          Holding ───────────────► Connecting ─────────► Relaying
-//             ▲  │◄──── dial failed ────┘                    │
-//             │  └─ hold time over ─┐                        │ active changed, backend
-//             │                     ▼                        │ failed, client gone, error,
-//             └───── (any) ──────► Closing ◄─────────────────┘ lame duck, shutdown
-//                                   │
-//                                   ▼
-//                                 Closed
+//              ▼      active() known          connected (first backend)
+//          Holding ───────────────► Connecting ──────────────────────────► Relaying
+//           ▲  ▲ │◄──── dial failed ───┘ │ connected (after a switch)      │    ▲
+//           │  │ │                       ▼                                 │    │
+//           │  │ │                   Replaying ─── replay answered ────────┼────┘
+//           │  │ │                       │ backend failed / other active   │
+//           │  └─┼───────────────────────┘                                 │
+//           └────┼──── active changed, backend failed (failover.mode migrate)┘
+//                ▼
+//             Closing ◄── (any state) hold over, buffer over, client gone, error, lame duck
+//                │
+//                ▼
+//              Closed
 //
-// Holding: the client is not read; the session waits (up to connect_hold from accept) for
-// the selector to name an active backend, retrying after a dial fails. Relaying: bytes flow
+// Holding before the first backend: the client is not read; the session waits (up to
+// connect_hold from accept) for the selector to name an active backend. Relaying: bytes flow
 // both ways through RelayStreams (see relay_stream.h); only the backend's INFO is rewritten;
-// watermarks on each side's write queue pause reading the other side. This issue closes the
-// client when the active changes or the backend fails, so the client reconnects to the same
-// address and lands on the new active; the sides are separate objects and the CONNECT is kept
-// so that a later issue can move the session to a new backend instead.
+// watermarks on each side's write queue pause reading the other side.
+//
+// A switch (the selector names another active, or the backend connection fails): the client
+// connection stays; its bytes are held (BackendRoute, up to failover.buffer) while the session
+// holds for an active (up to failover.hold), dials it, reads its INFO, replays CONNECT and the
+// live subscriptions and the streaming publishes without PubAck, ends the replay with a PING
+// and waits for its PONG (swallowing what the replay caused), re-asks the PINGs the old
+// backend never answered, flushes what the client sent meanwhile and relays again. Where that
+// cannot be correct the client is closed with a reason and reconnects to the same address.
 //
 // Every state change goes through transition(), which asserts the move is legal. Every close
 // goes through close(reason): logged once, counted once.
@@ -43,7 +52,7 @@
 
 namespace ftgate::gateway {
 
-enum class SessionState : uint8_t { Holding, Connecting, Relaying, Closing, Closed };
+enum class SessionState : uint8_t { Holding, Connecting, Replaying, Relaying, Closing, Closed };
 
 [[nodiscard]] std::string_view sessionStateName(SessionState state);
 // The moves the diagram above allows.
@@ -90,7 +99,9 @@ class Session final : public std::enable_shared_from_this<Session> {
 
   // Asks the selector for the active backend and dials it, or holds the client.
   void start();
-  // The selector's change callback (GatewayServer forwards it to every session).
+  // The selector's change callback (GatewayServer forwards it to every session). While
+  // relaying, another active starts a switch (failover.mode migrate) or closes the client
+  // (close); no active at all changes nothing until the backend connection fails.
   void onActiveChanged(const std::optional<ActiveBackend>& active);
   // Sends the client an async INFO with "ldm":true when its CONNECT said protocol 1 and the
   // backend's INFO is known; at the next frame boundary of the backend→client stream.
@@ -121,6 +132,17 @@ class Session final : public std::enable_shared_from_this<Session> {
   void dial(const ActiveBackend& backend);
   void onDialed(net::TcpConnection::Ptr connection, int status);
   void startRelaying();
+  // Sets the backend connection's callbacks and both sides' watermarks.
+  void wireBackend();
+  // Relaying → Holding with the client kept: `why` is the close reason in mode close.
+  void startMigration(CloseReason why);
+  void startReplaying();
+  void sendReplay();
+  void resumeRelaying();
+  // After the backend stream was fed while replaying: act on what the protocol saw.
+  void advanceReplay();
+  // The new backend of a switch failed or is no longer wanted: hold again, retry later.
+  void abandonBackend(bool retryLater);
   void onClientData(std::string_view chunk);
   void onBackendData(std::string_view chunk);
   void onClientClosed(int status);
@@ -140,6 +162,13 @@ class Session final : public std::enable_shared_from_this<Session> {
   net::Timer retryTimer_;      // backoff after a failed dial
   uint64_t holdDeadline_ = 0;  // loop clock, ms
   bool counted_as_held_ = false;
+  // Set from the start of a switch until relaying again.
+  struct Migration {
+    uint64_t startedLoopMs = 0;
+    uint64_t switchOffset = 0;                     // client stream offset the old backend got up to
+    std::optional<nats::ServerInfo> previousInfo;  // what the client last saw
+  };
+  std::optional<Migration> migration_;
   std::chrono::system_clock::time_point started_;
   uint64_t startedLoopMs_ = 0;
 };

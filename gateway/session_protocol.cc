@@ -6,16 +6,125 @@
 
 namespace ftgate::gateway {
 
+ClientProtocol::ClientProtocol(SessionReplay& replay, StanPublishTracker& stan, BackendRoute& route,
+                               size_t captureLimit)
+    : replay_(replay),
+      stan_(stan),
+      route_(route),
+      capture_([&stan](std::string_view head) { return stan.publishHeadVerdict(head); },
+               captureLimit) {}
+
 FrameHandler::Action ClientProtocol::onFrame(const nats::Frame& frame, std::string&) {
-  if (frame.op != nats::Op::Connect) return Action::Forward;
-  connectJson_.assign(frame.json);
-  nats::ConnectOptions options;
-  if (nats::parseConnectOptions(frame.json, options)) {
-    connect_ = std::move(options);
-  } else {
-    connect_.reset();
+  const uint64_t end = capture_.frameCompleted(frame);
+  if (frame.op == nats::Op::Connect) {
+    connectJson_.assign(frame.json);
+    nats::ConnectOptions options;
+    if (nats::parseConnectOptions(frame.json, options)) {
+      replay_.setVerbose(options.verbose);
+      connect_ = std::move(options);
+    } else {
+      connect_.reset();
+    }
+    replay_.setConnect(frame.json);
+  }
+  const bool cut = route_.droppingOpenFrame();
+  route_.frameEnded(end);
+  const bool expectsReply = replay_.onClientFrame(frame, end);
+  // The frame was cut by a switch and never reached a backend whole: nobody will answer it.
+  if (cut && expectsReply) replay_.orphanLastExpected();
+  if (frame.op == nats::Op::Pub && stan_.isPublishSubject(frame.subject)) {
+    std::string_view bytes;
+    if (capture_.frameBytes(frame, scratch_, bytes)) {
+      (void)stan_.onPublish(frame.reply, payloadOf(frame, bytes), bytes, end - frame.frame_bytes);
+    }
   }
   return Action::Forward;
+}
+
+bool ClientProtocol::connectIsNonceSigned() const {
+  return connect_ && (!connect_->sig.empty() || !connect_->nkey.empty() || !connect_->jwt.empty());
+}
+
+BackendProtocol::BackendProtocol(BackendInfoRewriter& rewriter, SessionReplay& replay,
+                                 StanPublishTracker& stan, size_t captureLimit)
+    : rewriter_(rewriter),
+      replay_(replay),
+      stan_(stan),
+      capture_([&stan](std::string_view head) { return stan.ackHeadVerdict(head); }, captureLimit) {
+}
+
+void BackendProtocol::beginReplay(std::optional<nats::ServerInfo> previous, bool asyncInfo) {
+  phase_ = Phase::AwaitInfo;
+  previous_ = std::move(previous);
+  asyncInfo_ = asyncInfo;
+}
+
+FrameHandler::Action BackendProtocol::onFrame(const nats::Frame& frame, std::string& replacement) {
+  (void)capture_.frameCompleted(frame);
+  const bool replaying = phase_ != Phase::Relaying;
+  switch (frame.op) {
+    case nats::Op::Info: {
+      const Action action = rewriter_.onFrame(frame, replacement);
+      if (action != Action::Replace || phase_ != Phase::AwaitInfo) return action;
+      infoArrived_ = true;
+      // The client saw an INFO before: tell it only what it can notice, and only if it can
+      // take an async INFO. Otherwise this is its first INFO: pass it on.
+      if (previous_) {
+        if (asyncInfo_ && clientVisibleInfoChanged(*previous_, rewriter_.lastInfo())) {
+          sentAsyncInfo_ = true;
+        } else {
+          replacement.clear();
+        }
+      }
+      return Action::Replace;
+    }
+    case nats::Op::Msg:
+    case nats::Op::Hmsg:
+      replay_.onDelivered(frame.sid);
+      if (frame.op == nats::Op::Msg && stan_.isAckSubject(frame.subject)) {
+        std::string_view bytes;
+        if (capture_.frameBytes(frame, scratch_, bytes)) {
+          (void)stan_.onAck(frame.subject, payloadOf(frame, bytes));
+        }
+      }
+      return Action::Forward;
+    case nats::Op::Ok:
+      if (replaying) return Action::Replace;  // caused by the replay: swallowed
+      replay_.onBackendOk();
+      return Action::Forward;
+    case nats::Op::Pong: {
+      if (replaying) {
+        if (phase_ == Phase::AwaitSync) {
+          phase_ = Phase::Relaying;
+          synced_ = true;
+          // +OKs the old backend owed, due before anything the new one says next.
+          for (size_t n = replay_.takeFrontOrphanOks(); n > 0; --n) replacement.append("+OK\r\n");
+        }
+        return Action::Replace;
+      }
+      replay_.onBackendPong();
+      const size_t owed = replay_.takeFrontOrphanOks();
+      if (owed == 0) return Action::Forward;
+      replacement.assign("PONG\r\n");
+      for (size_t n = owed; n > 0; --n) replacement.append("+OK\r\n");
+      return Action::Replace;
+    }
+    case nats::Op::Ping:
+      if (!replaying) return Action::Forward;
+      ++pingsToAnswer_;
+      return Action::Replace;
+    case nats::Op::Err:
+      sawErr_ = true;
+      if (replaying) replayRefused_ = true;
+      return Action::Forward;
+    default:
+      return Action::Forward;
+  }
+}
+
+bool clientVisibleInfoChanged(const nats::ServerInfo& before, const nats::ServerInfo& after) {
+  return before.server_id != after.server_id || before.max_payload != after.max_payload ||
+         before.headers != after.headers;
 }
 
 FrameHandler::Action BackendInfoRewriter::onFrame(const nats::Frame& frame,

@@ -4,30 +4,50 @@
 //   client ◄──INFO───── BackendInfoRewriter ◄── backend (rewritten: the gateway's address,
 //                                                 no connect_urls, max_payload clamped)
 //
-// Pure: no sockets, so the frame handling is unit tested on byte streams. ClientProtocol is
-// where a later issue adds what session replay needs (live subscriptions, outstanding PINGs);
-// it already keeps the parsed CONNECT for that.
+//   client ──SUB/UNSUB/PING/PUB──► ClientProtocol ──► SessionReplay (subs, expected replies),
+//                                                    StanPublishTracker (streaming publishes)
+//   client ◄──MSG/+OK/PONG──────── BackendProtocol ◄── backend (deliveries, replies, PubAcks;
+//                                                    while replaying: swallows what the
+//                                                    replay itself caused)
+//
+// Pure: no sockets, so the frame handling is unit tested on byte streams. Both handlers watch
+// every operation of their direction: their FrameCapture must see every frame to know where
+// frames begin and end in the stream.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "common/nats/connect_options.h"
 #include "common/nats/server_info.h"
+#include "gateway/backend_route.h"
+#include "gateway/frame_capture.h"
 #include "gateway/relay_stream.h"
+#include "gateway/session_replay.h"
+#include "gateway/stan_publish_tracker.h"
 
 namespace ftgate::gateway {
 
-// Client → backend: watches CONNECT.
+// Client → backend: keeps the CONNECT, feeds SessionReplay and StanPublishTracker, and tells
+// the route where each frame ends (so a frame cut by a switch is dropped whole).
 class ClientProtocol final : public FrameHandler {
  public:
-  static constexpr OpSet kWatched{nats::Op::Connect};
+  static constexpr OpSet kWatched{nats::Op::Connect, nats::Op::Pub,  nats::Op::Hpub, nats::Op::Sub,
+                                  nats::Op::Unsub,   nats::Op::Ping, nats::Op::Pong};
+
+  ClientProtocol(SessionReplay& replay, StanPublishTracker& stan, BackendRoute& route,
+                 size_t captureLimit);
 
   // Always forwards: the backend is the judge of a CONNECT (auth, options); the gateway only
   // keeps a copy. A CONNECT whose JSON does not parse is forwarded too, and remembered as
   // unparsed (the backend will refuse it and close).
   Action onFrame(const nats::Frame& frame, std::string& replacement) override;
+
+  // Around every RelayStream::feed of the client stream.
+  void beginChunk(std::string_view chunk) { capture_.beginChunk(chunk); }
+  void endChunk() { capture_.endChunk(); }
 
   // The client's last CONNECT, parsed; nullopt before one arrived or when it did not parse.
   [[nodiscard]] const std::optional<nats::ConnectOptions>& connect() const { return connect_; }
@@ -35,8 +55,16 @@ class ClientProtocol final : public FrameHandler {
   [[nodiscard]] const std::string& connectJson() const { return connectJson_; }
   // True when the client said "protocol":1, i.e. it understands async INFO.
   [[nodiscard]] bool acceptsAsyncInfo() const { return connect_ && connect_->protocol >= 1; }
+  // True when the CONNECT carries a signature of a backend's nonce (nkey/JWT): it cannot be
+  // replayed to another backend, whose nonce differs.
+  [[nodiscard]] bool connectIsNonceSigned() const;
 
  private:
+  SessionReplay& replay_;
+  StanPublishTracker& stan_;
+  BackendRoute& route_;
+  FrameCapture capture_;
+  std::string scratch_;
   std::optional<nats::ConnectOptions> connect_;
   std::string connectJson_;
 };
@@ -73,5 +101,70 @@ class BackendInfoRewriter final : public FrameHandler {
   nats::ServerInfo lastInfo_;
   uint64_t infoCount_ = 0;
 };
+
+}  // namespace ftgate::gateway
+
+namespace ftgate::gateway {
+
+// Backend → client: INFO through the rewriter; deliveries, +OK and PONG into SessionReplay;
+// PubAcks into StanPublishTracker. In the Replaying phase (a new backend after a switch) it
+// swallows what the replay causes — the INFO unless the client must hear of a change, every
+// +OK, the backend's PINGs (the session answers them) and the PONG that ends the replay —
+// and passes messages for the replayed subscriptions on.
+class BackendProtocol final : public FrameHandler {
+ public:
+  static constexpr OpSet kWatched{nats::Op::Info, nats::Op::Msg, nats::Op::Hmsg, nats::Op::Ping,
+                                  nats::Op::Pong, nats::Op::Ok,  nats::Op::Err};
+  enum class Phase : uint8_t {
+    Relaying,   // pass everything (INFO rewritten)
+    AwaitInfo,  // a new backend after a switch: waiting for its INFO
+    AwaitSync,  // replay sent with a PING at its end: waiting for that PONG
+  };
+
+  BackendProtocol(BackendInfoRewriter& rewriter, SessionReplay& replay, StanPublishTracker& stan,
+                  size_t captureLimit);
+
+  Action onFrame(const nats::Frame& frame, std::string& replacement) override;
+  void beginChunk(std::string_view chunk) { capture_.beginChunk(chunk); }
+  void endChunk() { capture_.endChunk(); }
+
+  // Starts a replay: `previous` is the INFO the client last saw (nullopt: it saw none, so the
+  // new INFO is passed on as its first); `asyncInfo`: the client accepts async INFO.
+  void beginReplay(std::optional<nats::ServerInfo> previous, bool asyncInfo);
+  void awaitSync() { phase_ = Phase::AwaitSync; }
+  void endReplay() { phase_ = Phase::Relaying; }
+  [[nodiscard]] Phase phase() const { return phase_; }
+
+  // Events for the session to act on after feed() returns; each read resets it.
+  [[nodiscard]] bool takeInfoArrived() { return std::exchange(infoArrived_, false); }
+  [[nodiscard]] bool takeSynced() { return std::exchange(synced_, false); }
+  [[nodiscard]] size_t takePingsToAnswer() { return std::exchange(pingsToAnswer_, 0); }
+  // The backend sent -ERR while replaying (auth refused, ...): replay failed.
+  [[nodiscard]] bool replayRefused() const { return replayRefused_; }
+  // The backend sent -ERR at any time (its close that follows is a refusal, not a failure).
+  [[nodiscard]] bool sawErr() const { return sawErr_; }
+  [[nodiscard]] bool sentAsyncInfo() const { return sentAsyncInfo_; }
+
+ private:
+  BackendInfoRewriter& rewriter_;
+  SessionReplay& replay_;
+  StanPublishTracker& stan_;
+  FrameCapture capture_;
+  std::string scratch_;
+  Phase phase_ = Phase::Relaying;
+  std::optional<nats::ServerInfo> previous_;
+  bool asyncInfo_ = false;
+  bool infoArrived_ = false;
+  bool synced_ = false;
+  size_t pingsToAnswer_ = 0;
+  bool replayRefused_ = false;
+  bool sawErr_ = false;
+  bool sentAsyncInfo_ = false;
+};
+
+// True when a client would notice the change from `before` to `after` (server_id,
+// max_payload as presented, headers support).
+[[nodiscard]] bool clientVisibleInfoChanged(const nats::ServerInfo& before,
+                                            const nats::ServerInfo& after);
 
 }  // namespace ftgate::gateway

@@ -1,14 +1,18 @@
-// The two halves of a session, kept as separate objects so a session can swap its backend
-// side for a new one (failover with replay, a later issue) while the client side, with the
-// client's CONNECT and relay state, stays.
+// The two halves of a session, kept as separate objects so a session swaps its backend side
+// for a new one on a failover while the client side — the client's connection, CONNECT,
+// subscriptions, expected replies, streaming publishes in doubt and the route of its bytes —
+// stays.
 //
-// Each side is also the ByteSink of the other side's RelayStream: the client stream's bytes
-// are sent to the BackendSide, the backend stream's bytes to the ClientSide.
+// The client stream's bytes go to the client side's BackendRoute (straight to the backend, or
+// held during a switch); the backend stream's bytes go to the ClientSide.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/net/tcp_connection.h"
 #include "common/net/tcp_connector.h"
@@ -21,18 +25,28 @@ namespace ftgate::gateway {
 // The accepted client connection and what the gateway knows of the client's protocol.
 class ClientSide final : public ByteSink {
  public:
-  ClientSide(net::TcpConnection::Ptr connection, nats::Limits limits)
+  ClientSide(net::TcpConnection::Ptr connection, nats::Limits limits,
+             std::vector<std::string> stanPubPrefixes, size_t holdLimit)
       : connection(std::move(connection)),
-        stream(nats::Direction::ClientToServer, limits, ClientProtocol::kWatched) {}
+        stream(nats::Direction::ClientToServer, limits, ClientProtocol::kWatched),
+        stan(std::move(stanPubPrefixes), holdLimit),
+        route(holdLimit),
+        protocol(replay, stan, route,
+                 static_cast<size_t>(std::max<int64_t>(limits.max_payload, 0)) +
+                     limits.max_control_line + 2) {}
 
   // Output towards the client (from the backend stream, or the gateway's own -ERR).
   void send(std::string_view bytes) override {
+    if (bytes.empty()) return;
     bytes_sent += bytes.size();
     connection->write(bytes);
   }
 
   net::TcpConnection::Ptr connection;
-  RelayStream stream;  // client → backend
+  RelayStream stream;  // client → route → backend
+  SessionReplay replay;
+  StanPublishTracker stan;
+  BackendRoute route;
   ClientProtocol protocol;
   uint64_t bytes_read = 0;
   uint64_t bytes_sent = 0;
@@ -41,14 +55,16 @@ class ClientSide final : public ByteSink {
 // One connection to one backend: dialling (connector set) or open (connection set).
 class BackendSide final : public ByteSink {
  public:
-  BackendSide(ActiveBackend backend, nats::Limits limits, nats::InfoRewrite presented)
+  BackendSide(ActiveBackend backend, nats::Limits limits, nats::InfoRewrite presented,
+              ClientSide& client)
       : backend(std::move(backend)),
-        stream(nats::Direction::ServerToClient, limits, BackendInfoRewriter::kWatched),
-        rewriter(std::move(presented)) {}
+        stream(nats::Direction::ServerToClient, limits, BackendProtocol::kWatched),
+        rewriter(std::move(presented)),
+        protocol(rewriter, client.replay, client.stan, kPubAckCaptureLimit) {}
 
-  // Output towards the backend (from the client stream).
+  // Output towards the backend: the gateway's own frames (replay, answers to its PINGs).
   void send(std::string_view bytes) override {
-    if (connection) connection->write(bytes);
+    if (connection && !bytes.empty()) connection->write(bytes);
   }
 
   // Stops dialling and closes the connection. `flush`: send what is queued first.
@@ -68,6 +84,11 @@ class BackendSide final : public ByteSink {
   net::TcpConnection::Ptr connection;
   RelayStream stream;  // backend → client
   BackendInfoRewriter rewriter;
+  BackendProtocol protocol;
+
+ private:
+  // A MSG carrying a PubAck is small (guid + error text); bigger ones are not captured.
+  static constexpr size_t kPubAckCaptureLimit = 64 * 1024;
 };
 
 }  // namespace ftgate::gateway

@@ -1,0 +1,101 @@
+// SessionReplay: what a session must remember to move a client to another backend, and the
+// frames that rebuild it there. Pure: fed the frames that pass, no sockets.
+//
+//   client ─ CONNECT / SUB / UNSUB / PING / PUB(verbose) ─► onClientFrame  (state, expected
+//   replies) client ◄─ MSG / HMSG / +OK / PONG ──────────────────── onDelivered / onBackendOk /
+//   onBackendPong
+//
+//   switch:  beginSwitch()            every reply still expected from the old backend is orphaned
+//            appendReplay(out, off)   CONNECT, then SUB (+ UNSUB <sid> <remaining>) per live sub
+//            orphanPings()            PINGs to re-issue: the old backend never answered them
+//            takeFrontOrphanOks()     +OKs the client is owed now (verbose), in order
+//
+// Expected replies are one ordered queue because a server answers in order: the +OK for frame
+// i comes before the PONG for a later PING. A server answers a refused frame with -ERR instead
+// of +OK, so a PONG first drops the +OKs still expected before its PING. Orphaned +OKs (owed
+// by a backend that is gone) are given to the client by the gateway when they reach the front;
+// orphaned PONGs are re-asked of the new backend, whose answers then arrive in order.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/nats/frame.h"
+
+namespace ftgate::gateway {
+
+struct ReplaySubscription {
+  std::string subject;
+  std::string queue;
+  int64_t max = -1;       // auto-unsubscribe after this many messages in total; -1: none
+  int64_t delivered = 0;  // MSG/HMSG passed to the client
+  uint64_t since = 0;     // client stream offset just past its SUB
+  [[nodiscard]] int64_t remaining() const { return max < 0 ? -1 : max - delivered; }
+};
+
+// Lets the subscription map be searched with a string_view (no allocation per MSG).
+struct SidHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using SubscriptionMap =
+    std::unordered_map<std::string, ReplaySubscription, SidHash, std::equal_to<>>;
+
+class SessionReplay {
+ public:
+  // A client frame, complete, with the client stream offset just past it. `verbose` is the
+  // mode its CONNECT asked for (set by the caller when it sees one). Returns true when the
+  // frame expects a reply (+OK in verbose mode, PONG for PING).
+  bool onClientFrame(const nats::Frame& frame, uint64_t endOffset);
+  void setVerbose(bool verbose) { verbose_ = verbose; }
+  void setConnect(std::string_view json) { connectJson_.assign(json); }
+
+  // A MSG/HMSG for `sid` passed to the client (counted for every subscription, as the server
+  // does, so a later UNSUB <sid> <max> counts what was delivered before it).
+  void onDelivered(std::string_view sid);
+  // The backend answered +OK.
+  void onBackendOk();
+  // The backend answered PONG.
+  void onBackendPong();
+
+  // The backend is gone: what it still owed is now owed by the gateway (orphaned).
+  void beginSwitch();
+  // The last client frame never reached any backend (dropped mid-frame at a switch): its
+  // expected reply, if any, is orphaned too.
+  void orphanLastExpected();
+  // CONNECT and every subscription made before `switchOffset` (later ones are in the hold
+  // buffer and reach the new backend with it). Returns the number of subscriptions appended.
+  size_t appendReplay(std::string& out, uint64_t switchOffset) const;
+  // Orphaned PINGs waiting for an answer (re-ask the new backend once each).
+  [[nodiscard]] size_t orphanPings() const;
+  // Pops the orphaned +OKs at the front of the queue; the caller sends that many to the client.
+  size_t takeFrontOrphanOks();
+
+  [[nodiscard]] bool verbose() const { return verbose_; }
+  [[nodiscard]] bool hasConnect() const { return !connectJson_.empty(); }
+  [[nodiscard]] const SubscriptionMap& subscriptions() const { return subs_; }
+  [[nodiscard]] size_t expectedReplies() const { return expected_.size(); }
+  [[nodiscard]] size_t expectedPongs() const { return pongsExpected_; }
+
+ private:
+  enum class Reply : uint8_t { Ok, Pong };
+  struct Expected {
+    Reply reply;
+    bool orphan;
+  };
+  void expect(Reply reply);
+
+  bool verbose_ = false;
+  std::string connectJson_;
+  SubscriptionMap subs_;
+  std::deque<Expected> expected_;
+  size_t pongsExpected_ = 0;
+};
+
+}  // namespace ftgate::gateway
