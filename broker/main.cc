@@ -17,6 +17,10 @@
 #include "broker/monitor.h"
 #include "broker/options_loader.h"
 #include "broker/server.h"
+#include "broker/stan/service.h"
+#include "broker/stan/service_monitor.h"
+#include "broker/store/file_store.h"
+#include "broker/store/memory_store.h"
 #include "common/log/log.h"
 #include "common/net/address.h"
 #include "common/net/event_loop.h"
@@ -102,6 +106,31 @@ int run(const BrokerOptions& options) {
   if (serverOptions.port == -1) serverOptions.port = 0;  // random
   auto server = std::make_unique<Server>(loop, serverOptions);
 
+  // The streaming service lives while this broker serves: created on every start (after the
+  // store is recovered: first start or FT takeover), destroyed when it stops or is fenced.
+  std::unique_ptr<stan::StreamingService> streaming;
+  auto startStreaming = [&]() -> std::string {
+    stan::ServiceOptions so;
+    so.cluster_id = options.streaming.cluster_id;
+    so.hb_interval = options.streaming.hb_interval;
+    so.hb_timeout = options.streaming.hb_timeout;
+    so.hb_fail_count = options.streaming.hb_fail_count;
+    so.limits = options.streaming.limits;
+    store::StoreOptions storeOptions;
+    storeOptions.limits = options.streaming.limits;
+    storeOptions.file = options.streaming.file;
+    store::StorePtr store;
+    if (options.streaming.store == StoreKind::File) {
+      store = std::make_unique<store::FileStore>(loop, options.streaming.dir, storeOptions);
+    } else {
+      store = std::make_unique<store::MemoryStore>(storeOptions);
+    }
+    streaming = std::make_unique<stan::StreamingService>(loop, *server, so);
+    std::string error = streaming->start(std::move(store));
+    if (!error.empty()) streaming.reset();
+    return error;
+  };
+
   int exitCode = 0;
   bool stopping = false;
   std::unique_ptr<Monitor> monitor;
@@ -138,6 +167,11 @@ int run(const BrokerOptions& options) {
     source.stats = [&] { return server->stats(); };
     source.connections = [&] { return server->connections(); };
     source.subscriptions = [&] { return server->subscriptions(); };
+    source.streaming = [&](const http::HttpRequest& request, int* status) -> nlohmann::json {
+      if (!streaming || !streaming->running()) return nullptr;
+      if (request.path == "/streaming/serverz") return stan::renderServerzCounts(*streaming);
+      return stan::renderStreamingEndpoint(*streaming, server->serverId(), request, status);
+    };
     monitor = std::make_unique<Monitor>(loop, options, std::move(source));
     const std::string host = options.http_host.empty() ? options.host : options.http_host;
     const uint16_t want = options.http_port == -1 ? 0 : static_cast<uint16_t>(options.http_port);
@@ -151,8 +185,17 @@ int run(const BrokerOptions& options) {
   }
 
   FtServing serving;
-  serving.start = [&] { return server->start(); };  // logs "Listening for client ..."
-  serving.stop = [&](CloseReason reason) { server->stop(reason); };
+  serving.start = [&] {
+    // Recover the streaming store before clients can reach us.
+    if (std::string error = startStreaming(); !error.empty()) return error;
+    std::string error = server->start();  // logs "Listening for client ..."
+    if (!error.empty()) streaming.reset();
+    return error;
+  };
+  serving.stop = [&](CloseReason reason) {
+    streaming.reset();  // stops writing the store first (fencing)
+    server->stop(reason);
+  };
   serving.identity = [&] { return identityOf(options, *server, monitorPort); };
   FtGroupStorePtr store;
   if (options.streaming.ftMode()) store = std::make_unique<FileFtGroupStore>(options.streaming.dir);
@@ -187,6 +230,7 @@ int run(const BrokerOptions& options) {
   (void)loop.runUntil([&] { return !uv_loop_alive(loop.raw()); }, std::chrono::seconds(2));
   member->releaseLock();  // last: a standby takes over only now
   member.reset();
+  streaming.reset();
   monitor.reset();
   server.reset();
   (void)loop.close();

@@ -77,10 +77,25 @@ void Monitor::addRoutes() {
         200, renderSubsz(source_.identity(), source_.stats(), source_.subscriptions(),
                          pagingOf(request), flagOf(request, "subs")));
   });
-  http_.route("/streaming/serverz", [this](const http::HttpRequest&) {
-    return http::HttpResponse::json(200,
-                                    renderServerz(options_, source_.identity(), source_.stats()));
+  http_.route("/streaming/serverz", [this](const http::HttpRequest& request) {
+    nlohmann::json out = renderServerz(options_, source_.identity(), source_.stats());
+    int status = 200;
+    if (source_.streaming) {
+      nlohmann::json counts = source_.streaming(request, &status);
+      if (counts.is_object()) out.update(counts);
+    }
+    return http::HttpResponse::json(200, out);
   });
+  for (const char* path : {"/streaming/storez", "/streaming/clientsz", "/streaming/channelsz"}) {
+    http_.route(path, [this](const http::HttpRequest& request) {
+      int status = 503;
+      nlohmann::json out;
+      if (source_.streaming) out = source_.streaming(request, &status);
+      if (out.is_null())
+        return http::HttpResponse::json(503, {{"error", "streaming service not running"}});
+      return http::HttpResponse::json(status, out);
+    });
+  }
   http_.route("/metrics", [this](const http::HttpRequest&) {
     http::HttpResponse response =
         http::HttpResponse::text(200, renderMetrics(source_.identity(), source_.stats()));
@@ -90,7 +105,8 @@ void Monitor::addRoutes() {
   http_.route("/", [this](const http::HttpRequest&) {
     return http::HttpResponse::json(
         200, {{"endpoints",
-               {"/healthz", "/varz", "/connz", "/subsz", "/streaming/serverz",
+               {"/healthz", "/varz", "/connz", "/subsz", "/streaming/serverz", "/streaming/storez",
+                "/streaming/clientsz", "/streaming/channelsz",
                 "/streaming/isFTActive", "/metrics"}}});
   });
 }

@@ -27,6 +27,9 @@ struct MonitorSource {
   std::function<ServerStats()> stats;
   std::function<std::vector<ConnectionSnapshot>()> connections;
   std::function<SubscriptionsSnapshot()> subscriptions;
+  // The streaming service's endpoints (/streaming/storez, clientsz, channelsz, and the counts
+  // merged into serverz under the path "/streaming/serverz"): JSON, or null while not serving.
+  std::function<nlohmann::json(const http::HttpRequest& request, int* status)> streaming;
 };
 
 class Monitor {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "broker/store/store_options.h"
+
 namespace ftgate::broker {
 
 using Millis = std::chrono::milliseconds;
@@ -32,6 +34,12 @@ struct StreamingOptions {
   Millis ft_lock_interval{250};
   // The active re-reads the owner record this often (fencing).
   Millis ft_check_interval{500};
+  // Server heartbeats to each streaming client (-hbi, -hbt, -hbf).
+  Millis hb_interval{30000};
+  Millis hb_timeout{10000};
+  int hb_fail_count = 10;
+  store::StoreLimits limits;      // streaming.limits, -mc -msu -mm -mb -ma
+  store::FileStoreOptions file;   // streaming.file, --file_sync
   bool debug = false;  // -SD
   bool trace = false;  // -SV
   bool ftMode() const { return !ft_group.empty(); }

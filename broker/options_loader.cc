@@ -91,6 +91,82 @@ std::optional<Error> applyAuthorization(const Value& block, BrokerOptions& o,
   return std::nullopt;
 }
 
+// One channel's limits (the global ones, or a per-channel override's present fields).
+template <typename Assign>
+std::optional<Error> readChannelLimits(const Value& block, Assign assign) {
+  int64_t n = 0;
+  std::chrono::nanoseconds d{};
+  if (const Value* v = block.find("max_msgs")) {
+    if (auto e = conf::toInt(*v, n)) return e;
+    assign("max_msgs", n, d);
+  }
+  if (const Value* v = block.find("max_bytes")) {
+    if (auto e = conf::toSize(*v, n)) return e;
+    assign("max_bytes", n, d);
+  }
+  if (const Value* v = block.find("max_subs")) {
+    if (auto e = conf::toInt(*v, n)) return e;
+    assign("max_subs", n, d);
+  }
+  for (const char* key : {"max_age", "max_inactivity"}) {
+    if (const Value* v = block.find(key)) {
+      if (auto e = conf::toDuration(*v, d)) return e;
+      assign(key, n, d);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> applyStoreLimits(const Value& block, store::StoreLimits& limits,
+                                      std::vector<std::string>& warnings) {
+  if (auto e = conf::getInt(block, "max_channels", limits.max_channels, 0)) return e;
+  store::ChannelLimits& c = limits.channel;
+  auto global = [&](std::string_view key, int64_t n, std::chrono::nanoseconds d) {
+    if (key == "max_msgs") c.max_msgs = n;
+    if (key == "max_bytes") c.max_bytes = n;
+    if (key == "max_subs") c.max_subs = n;
+    if (key == "max_age") c.max_age = d;
+    if (key == "max_inactivity") c.max_inactivity = d;
+  };
+  if (auto e = readChannelLimits(block, global)) return e;
+  const Value* channels = nullptr;
+  if (auto e = conf::getMap(block, "channels", channels)) return e;
+  if (channels != nullptr) {
+    for (const auto& [name, value] : channels->entries()) {
+      if (value.kind() != Value::Kind::Map)
+        return Error{value.pos(), "expected a block of limits for channel \"" + name + "\""};
+      store::ChannelLimitsOverride& o = limits.per_channel[name];
+      auto over = [&](std::string_view key, int64_t n, std::chrono::nanoseconds d) {
+        if (key == "max_msgs") o.max_msgs = n;
+        if (key == "max_bytes") o.max_bytes = n;
+        if (key == "max_subs") o.max_subs = n;
+        if (key == "max_age") o.max_age = d;
+        if (key == "max_inactivity") o.max_inactivity = d;
+      };
+      if (auto e = readChannelLimits(value, over)) return e;
+    }
+  }
+  for (const Error& w : conf::unknownKeys(block, {"max_channels", "max_msgs", "max_bytes",
+                                                  "max_subs", "max_age", "max_inactivity",
+                                                  "channels"}))
+    warnings.push_back(w.str());
+  return std::nullopt;
+}
+
+std::optional<Error> applyFileOptions(const Value& block, store::FileStoreOptions& file,
+                                      std::vector<std::string>& notices) {
+  if (auto e = conf::getBool(block, "sync_on_flush", file.sync_on_flush)) return e;
+  if (auto e = conf::getBool(block, "crc", file.crc)) return e;
+  int64_t n = static_cast<int64_t>(file.buffer_size);
+  if (auto e = conf::getSize(block, "buffer_size", n)) return e;
+  file.buffer_size = static_cast<size_t>(std::max<int64_t>(n, 0));
+  if (auto e = conf::getSize(block, "slice_max_bytes", file.slice_max_bytes)) return e;
+  for (const Error& w : conf::unknownKeys(block, {"sync_on_flush", "crc", "buffer_size",
+                                                  "slice_max_bytes"}))
+    notices.push_back(w.str() + " (accepted, not used by ftbroker)");
+  return std::nullopt;
+}
+
 std::optional<Error> applyStreaming(const Value& block, BrokerOptions& o,
                                     OptionPositions& positions, std::vector<std::string>& warnings,
                                     std::vector<std::string>& notices) {
@@ -124,22 +200,29 @@ std::optional<Error> applyStreaming(const Value& block, BrokerOptions& o,
   if (auto e = conf::getBool(block, "sd", s.debug)) return e;
   if (auto e = conf::getBool(block, "sv", s.trace)) return e;
 
-  // nats-streaming-server keys the streaming service does not use yet: type-checked where the
-  // type is obvious, then accepted with one notice each, so nats-streaming-server configs run.
-  Millis unusedDuration{};
-  int64_t unusedInt = 0;
-  for (const char* key : {"hb_interval", "hb_timeout"}) {
-    if (auto e = getMillis(block, key, unusedDuration)) return e;
+  if (auto e = getMillis(block, "hb_interval", s.hb_interval)) return e;
+  if (auto e = getMillis(block, "hb_timeout", s.hb_timeout)) return e;
+  int64_t failCount = s.hb_fail_count;
+  if (auto e = conf::getInt(block, "hb_fail_count", failCount, 1, 1000000)) return e;
+  s.hb_fail_count = static_cast<int>(failCount);
+  for (const char* key : {"limits", "store_limits"}) {
+    const Value* limits = nullptr;
+    if (auto e = conf::getMap(block, key, limits)) return e;
+    if (limits != nullptr) {
+      if (auto e = applyStoreLimits(*limits, s.limits, warnings)) return e;
+    }
   }
-  if (auto e = conf::getInt(block, "hb_fail_count", unusedInt, 0)) return e;
-  static constexpr const char* kAcceptedUnused[] = {"hb_interval",
-                                                    "hb_timeout",
-                                                    "hb_fail_count",
-                                                    "limits",
-                                                    "store_limits",
-                                                    "file",
-                                                    "file_options",
-                                                    "sql",
+  for (const char* key : {"file", "file_options"}) {
+    const Value* file = nullptr;
+    if (auto e = conf::getMap(block, key, file)) return e;
+    if (file != nullptr) {
+      if (auto e = applyFileOptions(*file, s.file, notices)) return e;
+    }
+  }
+
+  // nats-streaming-server keys ftbroker does not use: accepted with one notice each, so
+  // nats-streaming-server configs run.
+  static constexpr const char* kAcceptedUnused[] = {"sql",
                                                     "sql_options",
                                                     "tls",
                                                     "nats_server_url",
@@ -351,6 +434,9 @@ std::string validateOptions(const BrokerOptions& o, const OptionPositions& posit
     return at("authorization",
               "expected a password for authorization user \"" + o.auth.user + "\"");
   if (s.cluster_id.empty()) return at("streaming.cluster_id", "expected a non-empty cluster_id");
+  if (s.hb_interval.count() <= 0) return "ftbroker: expected a positive streaming hb_interval";
+  if (s.hb_timeout.count() <= 0) return "ftbroker: expected a positive streaming hb_timeout";
+  if (s.hb_fail_count < 1) return "ftbroker: expected a streaming hb_fail_count of at least 1";
   if (s.store == StoreKind::File && s.dir.empty())
     return at("streaming.store", "store \"file\" requires a directory (streaming.dir / --dir)");
   if (s.ftMode()) {
@@ -406,6 +492,21 @@ cxxopts::Options makeCommandLine() {
        cxxopts::value<std::string>(), "DURATION")
       ("ft_check_interval", "How often the active re-reads the owner record (default: 500ms)",
        cxxopts::value<std::string>(), "DURATION")
+      ("mc", "Max number of channels (0: unlimited; default 100)", cxxopts::value<int64_t>(), "N")
+      ("msu", "Max subscriptions per channel (default 1000)", cxxopts::value<int64_t>(), "N")
+      ("mm", "Max messages per channel (default 1000000)", cxxopts::value<int64_t>(), "N")
+      ("mb", "Max bytes per channel (like 1GB; default 1000MB)", cxxopts::value<std::string>(),
+       "SIZE")
+      ("ma", "Max age of messages (like 24h; default 0: unlimited)",
+       cxxopts::value<std::string>(), "DURATION")
+      ("hbi", "Server heartbeat interval to clients (default 30s)", cxxopts::value<std::string>(),
+       "DURATION")
+      ("hbt", "How long a heartbeat waits for its answer (default 10s)",
+       cxxopts::value<std::string>(), "DURATION")
+      ("hbf", "Missed heartbeats before a client is removed (default 10)", cxxopts::value<int>(),
+       "N")
+      ("file_sync", "fsync the file store on each flush (default true)",
+       cxxopts::value<bool>()->implicit_value("true"), "BOOL")
       ("SD", "Enable streaming debug logging")
       ("SV", "Enable streaming trace logging");
   cli.add_options("Logging")
@@ -437,6 +538,15 @@ const std::set<std::string> kLongNames = {"config",
                                           "ft_group",
                                           "ft_lock_interval",
                                           "ft_check_interval",
+                                          "mc",
+                                          "msu",
+                                          "mm",
+                                          "mb",
+                                          "ma",
+                                          "hbi",
+                                          "hbt",
+                                          "hbf",
+                                          "file_sync",
                                           "SD",
                                           "SV",
                                           "log",
@@ -500,6 +610,36 @@ std::string applyFlags(const cxxopts::ParseResult& r, BrokerOptions& o,
     *f.out = std::chrono::duration_cast<Millis>(ns);
     positions.erase(std::string("streaming.") + f.name);
   }
+  store::StoreLimits& limits = o.streaming.limits;
+  if (given("mc")) limits.max_channels = r["mc"].as<int64_t>();
+  if (given("msu")) limits.channel.max_subs = r["msu"].as<int64_t>();
+  if (given("mm")) limits.channel.max_msgs = r["mm"].as<int64_t>();
+  if (given("mb")) {
+    const std::string text = r["mb"].as<std::string>();
+    int64_t bytes = 0;
+    conf::ParseResult parsed = conf::parseString("mb: " + text, "--mb");
+    if (!parsed.ok() || conf::getSize(*parsed.root, "mb", bytes) || bytes < 0)
+      return "ftbroker: expected a size for --mb (like \"1GB\", \"1048576\"), found \"" + text +
+             "\"";
+    limits.channel.max_bytes = bytes;
+  }
+  struct StreamingDuration {
+    const char* name;
+    std::chrono::nanoseconds* out;
+  };
+  std::chrono::nanoseconds hbi = o.streaming.hb_interval, hbt = o.streaming.hb_timeout;
+  for (StreamingDuration f : {StreamingDuration{"ma", &limits.channel.max_age},
+                              StreamingDuration{"hbi", &hbi}, StreamingDuration{"hbt", &hbt}}) {
+    if (!given(f.name)) continue;
+    const std::string text = r[f.name].as<std::string>();
+    if (!conf::parseDurationText(text, *f.out) || f.out->count() < 0)
+      return std::string("ftbroker: expected a duration for -") + f.name +
+             " (like \"30s\"), found \"" + text + "\"";
+  }
+  o.streaming.hb_interval = std::chrono::duration_cast<Millis>(hbi);
+  o.streaming.hb_timeout = std::chrono::duration_cast<Millis>(hbt);
+  if (given("hbf")) o.streaming.hb_fail_count = r["hbf"].as<int>();
+  if (given("file_sync")) o.streaming.file.sync_on_flush = r["file_sync"].as<bool>();
   if (given("SD")) o.streaming.debug = true;
   if (given("SV")) o.streaming.trace = true;
   if (given("debug")) o.debug = true;
