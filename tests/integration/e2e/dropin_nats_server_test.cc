@@ -73,5 +73,42 @@ TEST(DropInNatsServers, NoConnectUrlsAndKillingTheFirstMovesTraffic) {
   removeTree(dir);
 }
 
+// nats-server tells its protocol-1 clients about a new route member with an async INFO carrying
+// connect_urls; through the gateway that INFO arrives rewritten, so nothing is discovered.
+TEST(DropInNatsServers, AsyncInfoFromANewRouteMemberIsRewrittenToo) {
+  const std::string dir = makeTempDir("ftgate-e2e-dropin-async");
+  RoutedNatsServers servers(dir);
+  ASSERT_TRUE(servers.startServer(0)) << servers.logs();
+  Gateway gateway(dir, servers.members());
+  ASSERT_TRUE(gateway.waitHealthy("n1")) << gateway.log();
+
+  // A direct client of n1 as the control: it does learn about n2.
+  NatsConnectionPtr direct =
+      connectClient("nats://127.0.0.1:" + std::to_string(servers.members()[0].port));
+  NatsConnectionPtr client = connectClient(gateway.url());
+  ASSERT_TRUE(direct && client) << gateway.log();
+
+  ASSERT_TRUE(servers.startServer(1)) << servers.logs();
+  ASSERT_TRUE(servers.waitRouted()) << servers.logs();
+  auto discoveredCount = [](natsConnection* nc) {
+    char** urls = nullptr;
+    int count = -1;
+    if (natsConnection_GetDiscoveredServers(nc, &urls, &count) != NATS_OK) return -1;
+    for (int i = 0; i < count; ++i) free(urls[i]);
+    free(urls);
+    return count;
+  };
+  ASSERT_TRUE(waitFor([&] { return discoveredCount(direct.get()) >= 1; }, 5s))
+      << "nats-server sent no async INFO with connect_urls; the control case failed";
+  // The gateway's client got the same async INFO (relayed after the direct one, at most a
+  // round trip later): a flush makes sure it has been read.
+  ASSERT_EQ(natsConnection_Flush(client.get()), NATS_OK);
+  EXPECT_EQ(discoveredCount(client.get()), 0);
+
+  direct.reset();
+  client.reset();
+  removeTree(dir);
+}
+
 }  // namespace
 }  // namespace ftgate::testing::e2e

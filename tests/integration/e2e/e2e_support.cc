@@ -52,22 +52,32 @@ RoutedNatsServers::RoutedNatsServers(const std::string& dir) : dir_(dir) {
   processes_.resize(members_.size());
 }
 
+bool RoutedNatsServers::startServer(size_t index) {
+  const size_t other = 1 - index;
+  const BrokerAddress& m = members_[index];
+  processes_[index] =
+      ChildProcess::start("nats-server",
+                          {"-a", "127.0.0.1", "-p", std::to_string(m.port), "-m",
+                           std::to_string(m.httpPort), "-n", m.name, "--cluster_name", "e2e",
+                           "--cluster", "nats://127.0.0.1:" + std::to_string(clusterPorts_[index]),
+                           "--routes", "nats://127.0.0.1:" + std::to_string(clusterPorts_[other])},
+                          dir_ + "/nats-server-" + m.name + ".log");
+  return waitFor([&] { return httpGet(m.httpPort, "/healthz") == 200; }, 10s);
+}
+
 bool RoutedNatsServers::start() {
+  for (size_t i = 0; i < members_.size(); ++i)
+    if (!startServer(i)) return false;
+  return waitRouted();
+}
+
+bool RoutedNatsServers::waitRouted() {
   for (size_t i = 0; i < members_.size(); ++i) {
-    const size_t other = 1 - i;
-    processes_[i] = ChildProcess::start(
-        "nats-server",
-        {"-a", "127.0.0.1", "-p", std::to_string(members_[i].port), "-m",
-         std::to_string(members_[i].httpPort), "-n", members_[i].name, "--cluster_name", "e2e",
-         "--cluster", "nats://127.0.0.1:" + std::to_string(clusterPorts_[i]), "--routes",
-         "nats://127.0.0.1:" + std::to_string(clusterPorts_[other])},
-        dir_ + "/nats-server-" + members_[i].name + ".log");
-  }
-  for (const BrokerAddress& m : members_) {
+    if (!processes_[i].running()) continue;
     const bool routed = waitFor(
         [&] {
           std::string body;
-          if (httpGet(m.httpPort, "/routez", &body) != 200) return false;
+          if (httpGet(members_[i].httpPort, "/routez", &body) != 200) return false;
           nlohmann::json routez = nlohmann::json::parse(body, nullptr, false);
           return routez.is_object() && routez.value("num_routes", 0) >= 1;
         },

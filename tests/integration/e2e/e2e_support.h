@@ -52,6 +52,10 @@ class RoutedNatsServers {
   explicit RoutedNatsServers(const std::string& dir);
   // Starts both; true once each reports the route to the other on /routez.
   [[nodiscard]] bool start();
+  // Starts one server; true once its monitor answers.
+  [[nodiscard]] bool startServer(size_t index);
+  // True once every running server reports a route on /routez.
+  [[nodiscard]] bool waitRouted();
   void kill9(size_t index) { processes_[index].kill9(); }
   const std::vector<BrokerAddress>& members() const { return members_; }
   std::string logs() const;
