@@ -1,0 +1,228 @@
+// ftgate keeps clients connected through a failover: real ftbrokers in one FT group behind the
+// real ftgate, kill -9 of the active, and clients that must not notice more than a pause.
+// Also each case where the gateway closes instead of replaying, with its reason counted.
+#include <gtest/gtest.h>
+#include <nats/nats.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "tests/integration/gateway/control_support.h"
+#include "tests/integration/support/raw_client.h"
+
+namespace ftgate::testing {
+namespace {
+
+ChildProcess startBroker(const BackendUnderTest& b, const std::string& store,
+                         const std::string& logDir) {
+  return ChildProcess::start(
+      binPath("ftbroker"),
+      {"-a", "127.0.0.1", "-p", std::to_string(b.port), "-m", std::to_string(b.httpPort), "-n",
+       b.name, "--store", "file", "--dir", store, "--ft_group", "g"},
+      logDir + "/ftbroker-" + b.name + ".log");
+}
+
+// Two brokers (a active, b standby) and a gateway in front, on free ports.
+struct FtGroup {
+  std::string dir = makeTempDir("ftgate-replay");
+  std::string store = dir + "/store";
+  BackendUnderTest a{"a", freePort(), freePort()};
+  BackendUnderTest b{"b", freePort(), freePort()};
+  ChildProcess brokerA, brokerB;
+  GatewayUnderTest gw;
+
+  // `startB`: also start b as a standby. `failover`: a `failover { }` block, or empty.
+  bool start(bool startB, const std::string& failover = "") {
+    brokerA = startBroker(a, store, dir);
+    if (!waitFor([&] { return httpGet(a.httpPort, "/streaming/isFTActive") == 200; }, 10s))
+      return false;
+    if (startB) {
+      brokerB = startBroker(b, store, dir);
+      if (!waitFor([&] { return httpGet(b.httpPort, "/healthz") != 0; }, 10s)) return false;
+    }
+    gw = startGateway(dir, {a, b}, "ft { dir: \"" + store + "\" }\n" + failover);
+    return waitFor([&] { return activeName() == "a"; }, 5s);
+  }
+  std::string activeName() {
+    int status = 0;
+    nlohmann::json health = getJsonFrom(gw.httpPort, "/healthz", &status);
+    return status == 200 && health.is_object() ? health.value("active", "") : "";
+  }
+  nlohmann::json relayStats() {
+    nlohmann::json varz = getJsonFrom(gw.httpPort, "/varz");
+    return varz.is_object() ? varz["relay"] : nlohmann::json();
+  }
+  uint64_t stat(const std::string& name) {
+    nlohmann::json relay = relayStats();
+    return relay.is_object() ? relay.value(name, uint64_t{0}) : 0;
+  }
+  ~FtGroup() {
+    gw.process.signal(SIGTERM);
+    (void)gw.process.wait(5s);
+    removeTree(dir);
+  }
+};
+
+// A raw client through the gateway, past INFO and CONNECT.
+bool rawConnect(RawClient& c, int port, const std::string& connectJson) {
+  if (!c.connect(port)) return false;
+  if (!c.expect("INFO ")) return false;
+  if (!c.expect("\r\n")) return false;
+  return c.send("CONNECT " + connectJson + "\r\nPING\r\n") && c.expect("PONG\r\n");
+}
+
+size_t countOf(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + needle.size()))
+    ++n;
+  return n;
+}
+
+struct NatsCallbacks {
+  std::atomic<int> disconnects{0};
+  std::atomic<int> closes{0};
+};
+
+void onDisconnected(natsConnection*, void* closure) {
+  ++static_cast<NatsCallbacks*>(closure)->disconnects;
+}
+void onClosed(natsConnection*, void* closure) { ++static_cast<NatsCallbacks*>(closure)->closes; }
+
+void respond(natsConnection* nc, natsSubscription*, natsMsg* msg, void*) {
+  if (natsMsg_GetReply(msg) != nullptr) {
+    (void)natsConnection_PublishString(nc, natsMsg_GetReply(msg), "pong");
+  }
+  natsMsg_Destroy(msg);
+}
+
+TEST(GatewayReplay, LibnatsClientWithoutReconnectStaysConnectedThroughKill9) {
+  FtGroup group;
+  ASSERT_TRUE(group.start(/*startB=*/true)) << group.gw.process.log();
+
+  NatsCallbacks callbacks;
+  natsOptions* opts = nullptr;
+  ASSERT_EQ(natsOptions_Create(&opts), NATS_OK);
+  const std::string url = "nats://127.0.0.1:" + std::to_string(group.gw.port);
+  ASSERT_EQ(natsOptions_SetURL(opts, url.c_str()), NATS_OK);
+  ASSERT_EQ(natsOptions_SetAllowReconnect(opts, false), NATS_OK);
+  ASSERT_EQ(natsOptions_SetDisconnectedCB(opts, onDisconnected, &callbacks), NATS_OK);
+  ASSERT_EQ(natsOptions_SetClosedCB(opts, onClosed, &callbacks), NATS_OK);
+  natsConnection* nc = nullptr;
+  ASSERT_EQ(natsConnection_Connect(&nc, opts), NATS_OK);
+  natsSubscription* orders = nullptr;
+  natsSubscription* service = nullptr;
+  ASSERT_EQ(natsConnection_SubscribeSync(&orders, nc, "orders.>"), NATS_OK);
+  ASSERT_EQ(natsConnection_Subscribe(&service, nc, "svc", respond, nullptr), NATS_OK);
+  ASSERT_EQ(natsConnection_PublishString(nc, "orders.1", "before"), NATS_OK);
+  natsMsg* msg = nullptr;
+  ASSERT_EQ(natsSubscription_NextMsg(&msg, orders, 5000), NATS_OK);
+  natsMsg_Destroy(msg);
+
+  const auto killedAt = Clock::now();
+  group.brokerA.kill9();
+  // The first round trip after the kill: flush waits for a PONG the new active gives.
+  ASSERT_EQ(natsConnection_FlushTimeout(nc, 10000), NATS_OK) << group.gw.process.log();
+  const auto pauseMs =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killedAt).count();
+  EXPECT_EQ(group.activeName(), "b");
+
+  ASSERT_EQ(natsConnection_PublishString(nc, "orders.2", "after"), NATS_OK);
+  ASSERT_EQ(natsSubscription_NextMsg(&msg, orders, 5000), NATS_OK) << group.gw.process.log();
+  EXPECT_STREQ(natsMsg_GetData(msg), "after");
+  natsMsg_Destroy(msg);
+  natsMsg* reply = nullptr;
+  ASSERT_EQ(natsConnection_RequestString(&reply, nc, "svc", "ping", 5000), NATS_OK);
+  EXPECT_STREQ(natsMsg_GetData(reply), "pong");
+  natsMsg_Destroy(reply);
+
+  EXPECT_EQ(natsConnection_Status(nc), NATS_CONN_STATUS_CONNECTED);
+  EXPECT_EQ(callbacks.disconnects.load(), 0);
+  EXPECT_EQ(callbacks.closes.load(), 0);
+  EXPECT_GE(group.stat("sessions_migrated"), 1u) << group.relayStats().dump();
+  std::fprintf(stderr, "[ measure  ] kill -9 -> first round trip through the gateway: %lld ms\n",
+               static_cast<long long>(pauseMs));
+  std::fprintf(stderr, "[ measure  ] gateway pause p50/p99/max: %s\n",
+               group.relayStats().dump().c_str());
+
+  natsSubscription_Destroy(orders);
+  natsSubscription_Destroy(service);
+  natsConnection_Destroy(nc);
+  natsOptions_Destroy(opts);
+}
+
+TEST(GatewayReplay, RawClientKeepsMaxCountVerboseAndPingOrder) {
+  FtGroup group;
+  ASSERT_TRUE(group.start(/*startB=*/true)) << group.gw.process.log();
+  RawClient sub;
+  ASSERT_TRUE(rawConnect(sub, group.gw.port, R"({"verbose":true,"protocol":1})"));
+  ASSERT_TRUE(sub.send("SUB a 1\r\nUNSUB 1 3\r\nPING\r\n"));
+  std::string got;
+  ASSERT_TRUE(sub.expect("PONG\r\n", 5s, &got));
+  RawClient pub;
+  ASSERT_TRUE(rawConnect(pub, group.gw.port, R"({"verbose":false})"));
+  ASSERT_TRUE(pub.send("PUB a 1\r\n1\r\nPING\r\n") && pub.expect("PONG\r\n"));
+  ASSERT_TRUE(sub.expect("MSG a 1 1\r\n1\r\n"));
+
+  group.brokerA.kill9();
+  ASSERT_TRUE(sub.send("PING\r\n"));  // during the switch: answered once b has the session
+  std::string beforePong;
+  ASSERT_TRUE(sub.expect("PONG\r\n", 10s, &beforePong)) << group.gw.process.log();
+  EXPECT_EQ(group.activeName(), "b");
+  // No +OK caused by the replay leaks to the client (its own frames were all answered).
+  EXPECT_EQ(countOf(beforePong, "+OK"), 0u) << beforePong;
+
+  ASSERT_TRUE(pub.send("PING\r\n") && pub.expect("PONG\r\n", 10s));
+  ASSERT_TRUE(pub.send("PUB a 1\r\n2\r\nPUB a 1\r\n3\r\nPUB a 1\r\n4\r\nPING\r\n"));
+  ASSERT_TRUE(pub.expect("PONG\r\n"));
+  ASSERT_TRUE(sub.send("PING\r\n"));
+  std::string afterSwitch;
+  ASSERT_TRUE(sub.expect("PONG\r\n", 5s, &afterSwitch));
+  // UNSUB 1 3 with one delivered before: exactly two more.
+  EXPECT_EQ(countOf(afterSwitch, "MSG a 1 1\r\n"), 2u) << afterSwitch;
+  EXPECT_NE(afterSwitch.find("MSG a 1 1\r\n2\r\n"), std::string::npos);
+  EXPECT_NE(afterSwitch.find("MSG a 1 1\r\n3\r\n"), std::string::npos);
+  EXPECT_EQ(group.stat("closes_backend_failed"), 0u);
+}
+
+TEST(GatewayReplay, ClosesWhenTheClientSendsOverTheBuffer) {
+  FtGroup group;
+  ASSERT_TRUE(group.start(/*startB=*/false, "failover { buffer: 1KB, hold: 10s }\n"))
+      << group.gw.process.log();
+  RawClient c;
+  ASSERT_TRUE(rawConnect(c, group.gw.port, R"({"verbose":false})"));
+  group.brokerA.kill9();
+  ASSERT_TRUE(waitFor([&] { return group.stat("migrations_started") == 1; }, 5s));
+  const std::string payload(2048, 'x');
+  (void)c.send("PUB big 2048\r\n" + payload + "\r\n");
+  EXPECT_TRUE(c.waitClosed(5s));
+  EXPECT_EQ(group.stat("closes_buffer_exceeded"), 1u) << group.relayStats().dump();
+}
+
+TEST(GatewayReplay, ClosesWhenNoActiveWithinTheHold) {
+  FtGroup group;
+  ASSERT_TRUE(group.start(/*startB=*/false, "failover { hold: 300ms }\n"))
+      << group.gw.process.log();
+  RawClient c;
+  ASSERT_TRUE(rawConnect(c, group.gw.port, R"({"verbose":false})"));
+  group.brokerA.kill9();
+  EXPECT_TRUE(c.waitClosed(5s));
+  EXPECT_EQ(group.stat("closes_hold_expired"), 1u) << group.relayStats().dump();
+}
+
+TEST(GatewayReplay, ClosesANonceSignedConnect) {
+  FtGroup group;
+  ASSERT_TRUE(group.start(/*startB=*/true)) << group.gw.process.log();
+  RawClient c;
+  ASSERT_TRUE(rawConnect(c, group.gw.port,
+                         R"({"verbose":false,"nkey":"UABC","sig":"c2lnbmVk","protocol":1})"));
+  group.brokerA.kill9();
+  EXPECT_TRUE(c.waitClosed(5s));
+  EXPECT_EQ(group.stat("closes_nonce_signed"), 1u) << group.relayStats().dump();
+}
+
+}  // namespace
+}  // namespace ftgate::testing
