@@ -141,7 +141,9 @@ TEST_F(RelayRawTest, MalformedFrameGetsUnknownProtocolOperation) {
 }
 
 TEST_F(RelayRawTest, BackendKilledClosesTheClientPromptlyAndIsReported) {
-  GatewayHarness gw(options(), nats_.asBackend(0, "a"));
+  GatewayOptions o = options();
+  o.failover.mode = FailoverOptions::Mode::Close;  // this test is about close mode
+  GatewayHarness gw(o, nats_.asBackend(0, "a"));
   RawClient client;
   ASSERT_TRUE(handshake(client, gw.port()));
   nats_.process.kill9();
@@ -156,7 +158,9 @@ TEST_F(RelayRawTest, BackendKilledClosesTheClientPromptlyAndIsReported) {
 TEST_F(RelayRawTest, ActiveChangeClosesTheClientSoItReconnectsToTheNewActive) {
   NatsServerProcess other;
   ASSERT_TRUE(other.start());
-  GatewayHarness gw(options(), nats_.asBackend(0, "a"));
+  GatewayOptions o = options();
+  o.failover.mode = FailoverOptions::Mode::Close;  // this test is about close mode
+  GatewayHarness gw(o, nats_.asBackend(0, "a"));
   RawClient client;
   ASSERT_TRUE(handshake(client, gw.port()));
   gw.setActive(other.asBackend(1, "b", 2));

@@ -18,9 +18,16 @@ TEST(SessionState, LegalMovesFollowTheDiagram) {
   EXPECT_TRUE(isLegalTransition(S::Connecting, S::Closing));
   EXPECT_TRUE(isLegalTransition(S::Relaying, S::Closing));
   EXPECT_TRUE(isLegalTransition(S::Closing, S::Closed));
+  // Migrate mode: a relaying session that loses its backend holds, then replays.
+  EXPECT_TRUE(isLegalTransition(S::Relaying, S::Holding));
+  EXPECT_TRUE(isLegalTransition(S::Connecting, S::Replaying));
+  EXPECT_TRUE(isLegalTransition(S::Replaying, S::Relaying));
+  EXPECT_TRUE(isLegalTransition(S::Replaying, S::Holding));
+  EXPECT_TRUE(isLegalTransition(S::Replaying, S::Closing));
 
   EXPECT_FALSE(isLegalTransition(S::Holding, S::Relaying));
-  EXPECT_FALSE(isLegalTransition(S::Relaying, S::Holding));
+  EXPECT_FALSE(isLegalTransition(S::Relaying, S::Replaying));
+  EXPECT_FALSE(isLegalTransition(S::Holding, S::Replaying));
   EXPECT_FALSE(isLegalTransition(S::Relaying, S::Connecting));
   EXPECT_FALSE(isLegalTransition(S::Closed, S::Holding));
   EXPECT_FALSE(isLegalTransition(S::Closing, S::Relaying));
