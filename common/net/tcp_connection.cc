@@ -1,5 +1,6 @@
 #include "common/net/tcp_connection.h"
 
+#include <algorithm>
 #include <cassert>
 
 #include "common/net/tcp_connector.h"
@@ -10,6 +11,9 @@ namespace {
 
 // Spare chunks keep their capacity for the next burst, up to this much in total.
 constexpr size_t kMaxSpareCapacity = 1024 * 1024;
+// A chunk never grows past this: a burst larger than one chunk continues in the next one, so
+// queued bytes are never moved by a reallocation and every chunk is small enough to recycle.
+constexpr size_t kMaxChunkBytes = 64 * 1024;
 // writeOwned copies small buffers: an extra iovec costs more than the copy.
 constexpr size_t kOwnedCopyThreshold = 16 * 1024;
 
@@ -120,16 +124,32 @@ void TcpConnection::onRead(ssize_t nread) {
 bool TcpConnection::write(std::string_view data) {
   if (state_ != ConnectionState::kOpen) return false;
   if (data.empty()) return true;
-  if (queue_.empty() || queue_.back().sealed) {
-    if (!spare_.empty()) {
-      queue_.push_back(std::move(spare_.back()));
-      spare_.pop_back();
-    } else {
-      queue_.emplace_back();
+  const size_t size = data.size();
+  while (!data.empty()) {
+    if (queue_.empty() || queue_.back().sealed || queue_.back().bytes.size() >= kMaxChunkBytes) {
+      startChunk();
     }
+    std::string& bytes = queue_.back().bytes;
+    const size_t room = kMaxChunkBytes - std::min(bytes.size(), kMaxChunkBytes);
+    if (room < data.size() && data.size() <= kMaxChunkBytes && !bytes.empty()) {
+      // Keep a small frame in one piece: the next chunk takes it whole.
+      startChunk();
+      continue;
+    }
+    const size_t take = std::min(room, data.size());
+    bytes.append(data.substr(0, take));
+    data.remove_prefix(take);
   }
-  queue_.back().bytes.append(data);
-  return afterQueued(data.size());
+  return afterQueued(size);
+}
+
+void TcpConnection::startChunk() {
+  if (!spare_.empty()) {
+    queue_.push_back(std::move(spare_.back()));
+    spare_.pop_back();
+  } else {
+    queue_.emplace_back();
+  }
 }
 
 bool TcpConnection::writeOwned(std::string&& data) {

@@ -6,7 +6,8 @@
 // including inside onClose. User callbacks are released right after onClose, which breaks any
 // cycle made by a callback capturing the connection's own pointer.
 //
-// Output: write() appends to the chunk that is filling; the loop flushes every written
+// Output: write() appends to the chunk that is filling (chunks are capped at 64 KB and
+// recycled, so queued bytes are never moved by a reallocation); the loop flushes every written
 // connection once per iteration with one uv_try_write (writev), and hands any remainder to a
 // single uv_write. While that write is in flight, new output fills the next chunk (double
 // buffering); no allocation or syscall per write() in the steady state.
@@ -132,6 +133,7 @@ class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
   void flushNow() override;
 
   bool afterQueued(size_t bytes);
+  void startChunk();
   void onRead(ssize_t nread);
   void onWriteDone(int status);
   void onOutputDrained();
