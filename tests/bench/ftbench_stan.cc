@@ -11,6 +11,8 @@
 //
 // Output is one line of key=value pairs so scripts/bench can tabulate it. Exit 1 on errors
 // (a PubAck with an error, a timeout).
+// Debian's nats.h declares the STAN API only with this defined (the library has it).
+#define NATS_HAS_STREAMING 1
 #include <nats/nats.h>
 #include <unistd.h>
 
