@@ -49,7 +49,8 @@ StreamingService::StreamingService(net::EventLoop& loop, broker::Server& server,
       server_(server),
       options_(std::move(options)),
       hbTimer_(loop),
-      redeliveryTimer_(loop) {}
+      redeliveryTimer_(loop),
+      limitsTimer_(loop) {}
 
 StreamingService::~StreamingService() { stop(); }
 
@@ -121,6 +122,7 @@ std::string StreamingService::start(store::StorePtr store) {
 
   hbTimer_.startRepeating(options_.hb_interval, [this] { sendHeartbeats(); });
   redeliveryTimer_.startRepeating(options_.redelivery_tick, [this] { redeliverDue(); });
+  limitsTimer_.startRepeating(options_.limits_tick, [this] { enforceChannelLimits(); });
   const auto took = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - began);
   spdlog::info(
       "STAN: streaming service started: cluster id '{}', store {}, recovered {} client(s), {} "
@@ -138,6 +140,7 @@ void StreamingService::stop() {
   internalSubs_.clear();
   hbTimer_.cancel();
   redeliveryTimer_.cancel();
+  limitsTimer_.cancel();
   requests_.clear();  // their timers close with them; callbacks never run
   if (store_) store_->close();
   spdlog::info("STAN: streaming service stopped");
@@ -444,6 +447,30 @@ void StreamingService::onPublishDurable(const std::string& channelName, uint64_t
   ChannelState& channel = *it->second;
   if (seq > channel.durableSeq) channel.durableSeq = seq;
   deliverChannel(channel);
+}
+
+// ---------------------------------------------------------------- channel limits
+
+void StreamingService::enforceChannelLimits() {
+  const uint64_t now = nowMs();
+  std::vector<std::string> idle;
+  for (auto& [name, channel] : channels_) {
+    const store::ChannelLimits& limits = channel->store->limits;
+    if (limits.max_age.count() > 0) (void)channel->store->msgs->expireMessages();
+    const auto maxInactivity = std::chrono::duration_cast<Millis>(limits.max_inactivity).count();
+    if (maxInactivity > 0 && channel->subs.empty() &&
+        now - channel->lastActivityMs >= static_cast<uint64_t>(maxInactivity)) {
+      idle.push_back(name);
+    }
+  }
+  for (const std::string& name : idle) {
+    if (store::StoreStatus st = store_->deleteChannel(name); st != store::StoreStatus::Ok) {
+      spdlog::warn("STAN: cannot delete inactive channel '{}': {}", name, store::toString(st));
+      continue;
+    }
+    channels_.erase(name);
+    spdlog::info("STAN: channel '{}' deleted after max_inactivity", name);
+  }
 }
 
 ServiceCounts StreamingService::counts() const {

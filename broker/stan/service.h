@@ -53,7 +53,11 @@ struct ServiceOptions {
   Millis duplicate_check_timeout{500};
   // Resolution of the ack-wait scan (redeliveries are due at most this late).
   Millis redelivery_tick{100};
-  // For max_inactivity (channel deletion); the store enforces the other limits.
+  // How often max_age (store expireMessages) and max_inactivity (channel deletion) are
+  // enforced: a message or an idle channel outlives its limit by at most this much.
+  Millis limits_tick{1000};
+  // max_age and max_inactivity per channel come from the store's Channel::limits; the store
+  // enforces max_msgs, max_bytes and max_subs itself. Kept here for /streaming/storez.
   store::StoreLimits limits;
 };
 
@@ -146,6 +150,11 @@ class StreamingService {
   void redeliverDue();
   void recoverSubscriptions(ChannelState& channel);
 
+  // --- channel limits (service.cc) ---
+  // Expires messages older than max_age and deletes channels without any subscription (live
+  // or offline durable) that saw no publish or subscription change for max_inactivity.
+  void enforceChannelLimits();
+
   net::EventLoop& loop_;
   broker::Server& server_;
   ServiceOptions options_;
@@ -174,6 +183,7 @@ class StreamingService {
 
   net::Timer hbTimer_;
   net::Timer redeliveryTimer_;
+  net::Timer limitsTimer_;
   ServiceCounts traffic_;  // in/out counters only
 };
 

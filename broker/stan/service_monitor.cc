@@ -127,6 +127,14 @@ json renderStreamingEndpoint(const StreamingService& service, const std::string&
     out["limits"] = limits;
     out["total_msgs"] = c.total_msgs;
     out["total_bytes"] = c.total_bytes;
+    // Not in nats-streaming-server's storez: group commit at work (fsyncs vs flushes asked).
+    if (service.store() != nullptr) {
+      const store::StoreStats st = service.store()->stats();
+      out["flush_requests"] = st.flush_requests;
+      out["sync_rounds"] = st.sync_rounds;
+      out["fsyncs"] = st.fsyncs;
+      out["bytes_written"] = st.bytes_written;
+    }
     return out;
   }
   if (request.path == "/streaming/clientsz") {

@@ -1,6 +1,7 @@
 // The /streaming/* monitoring endpoints of the streaming service, rendered as JSON with
 // nats-streaming-server's field names: serverz counts, storez, clientsz (?subs=1, ?client=ID),
-// channelsz (?subs=1, ?channel=NAME), lists paged with offset/limit (default 1024).
+// channelsz (?subs=1, ?channel=NAME), lists paged with offset/limit (default 1024). storez
+// also carries the store's flush_requests, sync_rounds, fsyncs and bytes_written.
 // Pure functions of the service's state; the broker's Monitor routes requests here.
 #pragma once
 

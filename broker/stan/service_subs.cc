@@ -268,6 +268,7 @@ void StreamingService::endSubscription(SubscriptionState* sub, bool closeOnly) {
 void StreamingService::forgetSubscription(SubscriptionState* sub) {
   ChannelState& channel = *sub->channel;
   const uint64_t id = sub->state.id();
+  channel.lastActivityMs = nowMs();  // max_inactivity counts from the last subscription gone
   logStore(channel.store->subs->deleteSub(id), "delete subscription");
   channel.subs.erase(id);  // frees `sub`
 }
