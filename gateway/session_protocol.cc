@@ -1,6 +1,7 @@
 #include "gateway/session_protocol.h"
 
 #include <algorithm>
+#include <string>
 
 #include "common/nats/encoder.h"
 
@@ -14,8 +15,39 @@ ClientProtocol::ClientProtocol(SessionReplay& replay, StanPublishTracker& stan, 
       capture_([&stan](std::string_view head) { return stan.publishHeadVerdict(head); },
                captureLimit) {}
 
-FrameHandler::Action ClientProtocol::onFrame(const nats::Frame& frame, std::string&) {
+namespace {
+
+// `UNSUB <sid> [max]` of exactly `frame`'s control-line length, padded with blanks before the
+// terminator: the route's offset must stay the client stream's offset (see backend_route.h).
+// `max <= 0`: no max (unsubscribe now). False when it would not fit (it always does: the new
+// max is never longer than the client's).
+bool rewriteUnsubMax(const nats::Frame& frame, int64_t max, std::string& out) {
+  const std::string_view line = frame.control_line;
+  const size_t terminator = line.ends_with("\r\n") ? 2 : 1;
+  out.assign("UNSUB ");
+  out.append(frame.sid);
+  if (max > 0) {
+    out.push_back(' ');
+    out.append(std::to_string(max));
+  }
+  if (out.size() + terminator > line.size()) return false;
+  out.append(line.size() - terminator - out.size(), ' ');
+  out.append(line.substr(line.size() - terminator));
+  return true;
+}
+
+}  // namespace
+
+FrameHandler::Action ClientProtocol::onFrame(const nats::Frame& frame, std::string& replacement) {
   const uint64_t end = capture_.frameCompleted(frame);
+  Action action = Action::Forward;
+  // Before the replay state sees the UNSUB (it may drop the subscription).
+  if (frame.op == nats::Op::Unsub && frame.max_msgs >= 0) {
+    const int64_t backendMax = replay_.backendUnsubMax(frame.sid, frame.max_msgs);
+    if (backendMax != frame.max_msgs && rewriteUnsubMax(frame, backendMax, replacement)) {
+      action = Action::Replace;
+    }
+  }
   if (frame.op == nats::Op::Connect) {
     connectJson_.assign(frame.json);
     nats::ConnectOptions options;
@@ -38,7 +70,7 @@ FrameHandler::Action ClientProtocol::onFrame(const nats::Frame& frame, std::stri
       (void)stan_.onPublish(frame.reply, payloadOf(frame, bytes), bytes, end - frame.frame_bytes);
     }
   }
-  return Action::Forward;
+  return action;
 }
 
 bool ClientProtocol::connectIsNonceSigned() const {

@@ -40,9 +40,11 @@ class ClientProtocol final : public FrameHandler {
   ClientProtocol(SessionReplay& replay, StanPublishTracker& stan, BackendRoute& route,
                  size_t captureLimit);
 
-  // Always forwards: the backend is the judge of a CONNECT (auth, options); the gateway only
-  // keeps a copy. A CONNECT whose JSON does not parse is forwarded too, and remembered as
-  // unparsed (the backend will refuse it and close).
+  // Forwards every frame but one kind: the backend is the judge of a CONNECT (auth, options);
+  // the gateway only keeps a copy. A CONNECT whose JSON does not parse is forwarded too, and
+  // remembered as unparsed (the backend will refuse it and close). The exception: `UNSUB <sid>
+  // <max>` for a subscription that was replayed to this backend after some deliveries is
+  // replaced by one with the count this backend must use (same length, blank-padded).
   Action onFrame(const nats::Frame& frame, std::string& replacement) override;
 
   // Around every RelayStream::feed of the client stream.

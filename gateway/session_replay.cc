@@ -64,8 +64,15 @@ void SessionReplay::onBackendPong() {
   }
 }
 
+int64_t SessionReplay::backendUnsubMax(std::string_view sid, int64_t max) const {
+  auto it = subs_.find(sid);
+  if (max < 0 || it == subs_.end()) return max;
+  return max - it->second.countedElsewhere;
+}
+
 void SessionReplay::beginSwitch() {
   for (Expected& e : expected_) e.orphan = true;
+  for (auto& [sid, sub] : subs_) sub.countedElsewhere = sub.delivered;
 }
 
 void SessionReplay::orphanLastExpected() {

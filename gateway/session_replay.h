@@ -36,6 +36,9 @@ struct ReplaySubscription {
   int64_t max = -1;       // auto-unsubscribe after this many messages in total; -1: none
   int64_t delivered = 0;  // MSG/HMSG passed to the client
   uint64_t since = 0;     // client stream offset just past its SUB
+  // Deliveries the current backend's copy of this subscription never counted: it was
+  // replayed there after they passed (0 on the backend that saw the client's SUB).
+  int64_t countedElsewhere = 0;
   [[nodiscard]] int64_t remaining() const { return max < 0 ? -1 : max - delivered; }
 };
 
@@ -64,7 +67,14 @@ class SessionReplay {
   // The backend answered PONG.
   void onBackendPong();
 
-  // The backend is gone: what it still owed is now owed by the gateway (orphaned).
+  // The max the current backend must be told for a client's `UNSUB <sid> <max>`: the client
+  // counts every delivery of the subscription, a backend it was replayed to counts only its
+  // own, so the deliveries it never saw are taken off (0 or less: unsubscribe now). Returns
+  // `max` unchanged for a subscription the backend saw from the start, or an unknown sid.
+  [[nodiscard]] int64_t backendUnsubMax(std::string_view sid, int64_t max) const;
+
+  // The backend is gone: what it still owed is now owed by the gateway (orphaned), and every
+  // live subscription starts counting anew on the next backend.
   void beginSwitch();
   // The last client frame never reached any backend (dropped mid-frame at a switch): its
   // expected reply, if any, is orphaned too.

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "common/nats/parser.h"
 #include "gateway/backend_route.h"
 #include "gateway/relay_stream.h"
 #include "gateway/session_protocol.h"
@@ -185,6 +186,59 @@ TEST(ReplayState, SubscriptionsMadeDuringTheSwitchAreNotReplayedTwice) {
   std::string out;
   EXPECT_EQ(s.replay.appendReplay(out, switchOffset), 1u);
   EXPECT_EQ(out.find("SUB b"), std::string::npos);
+}
+
+// What a backend reads from `bytes`: the one UNSUB there, as its parser sees it.
+nats::Frame parsedUnsub(std::string_view bytes) {
+  nats::Parser parser(nats::Direction::ClientToServer, nats::Limits{});
+  nats::Frame frame;
+  while (parser.next(bytes, frame) == nats::Parser::Status::Frame) {
+    if (frame.op == nats::Op::Unsub) return frame;
+  }
+  ADD_FAILURE() << "no UNSUB in: " << bytes;
+  return frame;
+}
+
+// The client counts every delivery of a subscription; a backend it was replayed to counts only
+// its own. An `UNSUB <sid> <max>` sent during the hold (or after the switch) must allow the
+// remaining count there, not `max` more.
+TEST(ReplayState, UnsubMaxAfterASwitchCountsWhatTheOldBackendDelivered) {
+  SessionOnBytes s;
+  s.fromClient(kConnect + "\r\nSUB a 1\r\nSUB b 2\r\n");
+  s.fromBackend("MSG a 1 0\r\n\r\nMSG a 1 0\r\n\r\nMSG a 1 0\r\n\r\n");  // 3 on the old
+  const uint64_t switchOffset = s.route.offset();
+  s.replay.beginSwitch();
+  const size_t heldBefore = s.route.held().size();
+  s.fromClient("UNSUB 1 10\r\n");  // during the hold, for a sub made before it
+  // The held bytes keep the client stream's length (offsets stay the client's)...
+  EXPECT_EQ(s.route.held().size(), s.route.offset());
+  const std::string held = s.route.held().substr(heldBefore);
+  EXPECT_EQ(held.size(), std::string("UNSUB 1 10\r\n").size());
+  // ...and tell the new backend the remaining 7, as the replay does.
+  EXPECT_EQ(parsedUnsub(held).max_msgs, 7);
+  EXPECT_EQ(parsedUnsub(held).sid, "1");
+  std::string replay;
+  (void)s.replay.appendReplay(replay, switchOffset);
+  EXPECT_NE(replay.find("SUB a 1\r\nUNSUB 1 7\r\n"), std::string::npos) << replay;
+
+  // On the new backend: one more delivery, then a smaller max from the client.
+  s.fromBackend("MSG a 1 0\r\n\r\n");
+  const size_t mark = s.route.held().size();
+  s.fromClient("UNSUB 1 5\r\n");  // 4 delivered in all: one more; the backend counted 1
+  EXPECT_EQ(parsedUnsub(s.route.held().substr(mark)).max_msgs, 2);
+  EXPECT_EQ(s.replay.subscriptions().at("1").remaining(), 1);
+
+  // A max already reached in total: unsubscribe now on the backend too.
+  const size_t mark2 = s.route.held().size();
+  s.fromClient("UNSUB 1 3\r\n");
+  EXPECT_EQ(parsedUnsub(s.route.held().substr(mark2)).max_msgs, -1);
+  EXPECT_EQ(s.replay.subscriptions().count("1"), 0u);
+
+  // A subscription the backend saw from its SUB on is passed on unchanged.
+  const size_t mark3 = s.route.held().size();
+  s.fromClient("SUB c 3\r\nUNSUB 3 4\r\n");
+  EXPECT_EQ(s.route.held().substr(mark3), "SUB c 3\r\nUNSUB 3 4\r\n");
+  EXPECT_EQ(s.route.held().size(), s.route.offset());
 }
 
 // A switch in the middle of a frame, at every offset of a PUB whose control line already
