@@ -9,7 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "gateway/backend_route.h"
 #include "gateway/session_protocol.h"
+#include "gateway/session_replay.h"
+#include "gateway/stan_publish_tracker.h"
 
 namespace ftgate::gateway {
 namespace {
@@ -50,6 +53,15 @@ RelayStream::Result feedSplit(RelayStream& stream, Handler& handler, const std::
   }
   return RelayStream::Result::Ok;
 }
+
+// ClientProtocol needs the session's replay state, streaming tracker and route; these tests
+// only look at framing, so each gets a fresh, otherwise unused set.
+struct ClientHalf {
+  SessionReplay replay;
+  StanPublishTracker stan{{"_STAN.pub."}, 1 << 20};
+  BackendRoute route{1 << 20};
+  ClientProtocol protocol{replay, stan, route, 1 << 20};
+};
 
 TEST(RelayInfoRewrite, RemovesConnectUrlsSetsAddressClampsPayloadKeepsTheRest) {
   const std::string frame = rewrittenInfo(kBackendInfo);
@@ -130,7 +142,8 @@ TEST(RelayFraming, ClientStreamIsForwardedUnchangedAndConnectIsKept) {
       "UNSUB 1 3\r\nPING\r\nPUB e 0\r\n\r\n";
   for (size_t x = 0; x <= input.size(); ++x) {
     for (size_t y = x; y <= input.size(); y += 5) {
-      ClientProtocol protocol;
+      ClientHalf half;
+      ClientProtocol& protocol = half.protocol;
       RelayStream stream(nats::Direction::ClientToServer, {}, ClientProtocol::kWatched);
       StringSink sink;
       ASSERT_EQ(feedSplit(stream, protocol, input, x, y, sink), RelayStream::Result::Ok);
@@ -148,7 +161,8 @@ TEST(RelayFraming, ClientStreamIsForwardedUnchangedAndConnectIsKept) {
 TEST(RelayFraming, ForwardsWholeChunksAsOneRangeNotPerFrame) {
   std::string input;
   for (int i = 0; i < 100; ++i) input += "PUB foo 5\r\nhello\r\n";
-  ClientProtocol protocol;
+  ClientHalf half;
+  ClientProtocol& protocol = half.protocol;
   RelayStream stream(nats::Direction::ClientToServer, {}, ClientProtocol::kWatched);
   StringSink sink;
   ASSERT_EQ(stream.feed(input, sink, protocol), RelayStream::Result::Ok);
@@ -159,7 +173,8 @@ TEST(RelayFraming, ForwardsWholeChunksAsOneRangeNotPerFrame) {
 TEST(RelayFraming, ByteByByteHoldsOnlyAControlLine) {
   const std::string payload(3000, 'p');
   const std::string input = "PUB big 3000\r\n" + payload + "\r\nPING\r\n";
-  ClientProtocol protocol;
+  ClientHalf half;
+  ClientProtocol& protocol = half.protocol;
   RelayStream stream(nats::Direction::ClientToServer, {}, ClientProtocol::kWatched);
   StringSink sink;
   for (char c : input) {
@@ -196,7 +211,8 @@ TEST(RelayEdgeRules, OffendingFrameNeverReachesTheBackendAtAnySplit) {
       // A payload that straddles reads is forwarded as it arrives once its control line was
       // accepted: only a missing terminator can be found that late, so split it only before.
       if (c.error == nats::ParseError::MissingPayloadTerminator && x >= good.size() + 9) break;
-      ClientProtocol protocol;
+      ClientHalf half;
+      ClientProtocol& protocol = half.protocol;
       RelayStream stream(nats::Direction::ClientToServer, {128, 1024}, ClientProtocol::kWatched);
       StringSink sink;
       ASSERT_EQ(feedSplit(stream, protocol, input, x, x, sink), RelayStream::Result::ParseError)
