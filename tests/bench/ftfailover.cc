@@ -2,7 +2,10 @@
 // URL (ftgate) with a reconnecting client, reporting every outage as two lines on stdout:
 //
 //   down <unix seconds>   the first failed round trip (or lost connection)
-//   up <unix seconds>     the first successful round trip after it
+//   up <unix seconds>     the first successful round trip after it, or after a stall: a round
+//                         that took longer than --stall ms (default 100). With ftgate's
+//                         session replay a failover is a pause, not a disconnect, so the
+//                         stalled round that completes on the new active is the "up".
 //
 // One round = publish --batch messages of --size bytes, then PING/PONG (a flush with a
 // timeout), so every "up" is a round trip through the gateway to the active broker. The
@@ -42,6 +45,7 @@ int main(int argc, char** argv) {
   std::string url = "nats://127.0.0.1:4222";
   int size = 128;
   int batch = 50;
+  double stall_seconds = 0.100;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string key = argv[i];
     if (key == "--url") {
@@ -50,8 +54,11 @@ int main(int argc, char** argv) {
       size = std::atoi(argv[i + 1]);
     } else if (key == "--batch") {
       batch = std::atoi(argv[i + 1]);
+    } else if (key == "--stall") {
+      stall_seconds = std::atof(argv[i + 1]) / 1000.0;
     } else {
-      std::fprintf(stderr, "usage: ftfailover [--url URL] [--size BYTES] [--batch N]\n");
+      std::fprintf(stderr,
+                   "usage: ftfailover [--url URL] [--size BYTES] [--batch N] [--stall MS]\n");
       return 2;
     }
   }
@@ -61,6 +68,7 @@ int main(int argc, char** argv) {
   bool down = false;
   unsigned long rounds = 0;
   while (true) {
+    const double round_start = wallSeconds();
     if (nc == nullptr) nc = tryConnect(url);
     bool ok = nc != nullptr;
     for (int i = 0; ok && i < batch; ++i) {
@@ -68,7 +76,8 @@ int main(int argc, char** argv) {
     }
     if (ok) ok = natsConnection_FlushTimeout(nc, 500) == NATS_OK;
     if (ok) {
-      if (down || rounds == 0) std::printf("up %.6f\n", wallSeconds());
+      const double now = wallSeconds();
+      if (down || rounds == 0 || now - round_start > stall_seconds) std::printf("up %.6f\n", now);
       down = false;
       ++rounds;
       continue;
