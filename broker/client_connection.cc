@@ -337,6 +337,22 @@ void ClientConnection::deliver(const Subscription& sub, std::string_view subject
   (void)connection_->write(kCrlf);
 }
 
+void ClientConnection::writeDeadlineTick(uint64_t nowMs, std::chrono::milliseconds deadline) {
+  if (state_ == ClientState::Closing || isInternal()) return;
+  const uint64_t written = connection_->bytesWritten();
+  if (connection_->queuedBytes() == 0 || written != lastBytesWritten_ ||
+      writeStalledSinceMs_ == 0) {
+    lastBytesWritten_ = written;
+    writeStalledSinceMs_ = nowMs;
+    return;
+  }
+  if (nowMs - writeStalledSinceMs_ >= static_cast<uint64_t>(deadline.count())) {
+    spdlog::info("[{}] write deadline of {} ms exceeded with {} bytes pending", cid_,
+                 deadline.count(), connection_->queuedBytes());
+    closeWith(CloseReason::SlowConsumer);
+  }
+}
+
 void ClientConnection::keepAliveTick(int pingMax) {
   if (state_ == ClientState::Closing || isInternal()) return;
   if (pingsOut_ >= pingMax) {

@@ -16,6 +16,7 @@
 // it calls the subscription's handler instead of writing bytes.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -64,6 +65,10 @@ class ClientConnection {
 
   // The server's keep-alive tick: PING, or close as stale when ping_max are unanswered.
   void keepAliveTick(int pingMax);
+  // write_deadline: a client whose queued output made no progress for `deadline` (the kernel
+  // took none of it) is a slow consumer and is closed, as nats-server does; max_pending alone
+  // would let a stuck client hold up to max_pending bytes forever.
+  void writeDeadlineTick(uint64_t nowMs, std::chrono::milliseconds deadline);
 
   // Drops the subscription with this sid (auto-unsubscribe reached, UNSUB).
   void removeSubscription(std::string_view sid);
@@ -112,6 +117,8 @@ class ClientConnection {
 
   SystemTime start_;
   uint64_t lastActivityMs_ = 0;  // loop clock
+  uint64_t lastBytesWritten_ = 0;
+  uint64_t writeStalledSinceMs_ = 0;  // loop clock; when output last made progress
   uint64_t inMsgs_ = 0, outMsgs_ = 0, inBytes_ = 0, outBytes_ = 0;
   std::string lineScratch_;  // MSG/HMSG control lines, reused
 };

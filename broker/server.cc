@@ -45,13 +45,15 @@ Server::Server(net::EventLoop& loop, const BrokerOptions& options)
       serverName_(options.server_name.empty() ? serverId_ : options.server_name),
       start_(std::chrono::system_clock::now()),
       boundPort_(options.port),
-      pingTimer_(loop) {
+      pingTimer_(loop),
+      writeDeadlineTimer_(loop) {
   internalClient_ = std::make_unique<ClientConnection>(*this, 0, nullptr);
   stats_.start = start_;
 }
 
 Server::~Server() {
   pingTimer_.close();
+  writeDeadlineTimer_.close();
   if (listener_) listener_->close();
   // ClientConnection's destructor detaches its socket callbacks and closes it, so nothing
   // calls back into this object after it is gone.
@@ -80,6 +82,14 @@ std::string Server::start() {
   if (options_.ping_interval.count() > 0) {
     pingTimer_.startRepeating(options_.ping_interval, [this] { sendPings(); });
   }
+  if (options_.write_deadline.count() > 0) {
+    // Checked four times per deadline: a stuck client is cut within 1.25 × write_deadline.
+    const auto tick = std::max(std::chrono::milliseconds(10), options_.write_deadline / 4);
+    writeDeadlineTimer_.startRepeating(tick, [this] {
+      for (auto& [cid, client] : clients_)
+        client->writeDeadlineTick(loop_.now(), options_.write_deadline);
+    });
+  }
   spdlog::info("Listening for client connections on {}",
                net::joinHostPort(options_.host, static_cast<uint16_t>(boundPort_)));
   return {};
@@ -87,6 +97,7 @@ std::string Server::start() {
 
 void Server::stop(CloseReason reason) {
   pingTimer_.cancel();
+  writeDeadlineTimer_.cancel();
   if (listener_) {
     listener_->close();
     listener_.reset();

@@ -131,6 +131,7 @@ class Server {
   std::unique_ptr<net::TcpListener> listener_;
   int boundPort_ = 0;
   net::Timer pingTimer_;
+  net::Timer writeDeadlineTimer_;
 
   SubjectIndex index_;
   std::unordered_map<uint64_t, std::unique_ptr<ClientConnection>> clients_;

@@ -367,6 +367,25 @@ TEST(ServerTest, SlowConsumerIsClosedWithoutErrAndCounted) {
   EXPECT_EQ(server.stats().closes[static_cast<size_t>(CloseReason::SlowConsumer)], 1u);
 }
 
+TEST(ServerTest, WriteDeadlineClosesAClientThatStopsReading) {
+  BrokerOptions options;
+  options.max_pending = 512 * 1024 * 1024;  // far away: only the deadline can cut the client
+  options.write_deadline = std::chrono::milliseconds(300);
+  ServerThread server(options);
+  auto stuck = connectClient(server.port());
+  ASSERT_TRUE(stuck->send("SUB big 1\r\n"));
+  sync(*stuck);
+  auto pub = connectClient(server.port());
+  const std::string payload(16 * 1024, 'x');
+  const std::string frame = "PUB big " + std::to_string(payload.size()) + "\r\n" + payload + "\r\n";
+  // Enough to fill both kernel socket buffers, so the server's queue for `stuck` stops
+  // draining; then nobody reads and the deadline runs out.
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(pub->send(frame));
+  ASSERT_TRUE(ftgate::testing::waitFor([&] { return server.stats().slow_consumers == 1; }, 10s));
+  EXPECT_EQ(server.stats().closes[static_cast<size_t>(CloseReason::SlowConsumer)], 1u);
+  sync(*pub);  // the publisher is unaffected
+}
+
 TEST(ServerTest, MaxConnectionsRefusesTheExtraClient) {
   BrokerOptions options;
   options.max_connections = 1;
