@@ -104,10 +104,10 @@ void Monitor::addRoutes() {
   });
   http_.route("/", [this](const http::HttpRequest&) {
     return http::HttpResponse::json(
-        200, {{"endpoints",
-               {"/healthz", "/varz", "/connz", "/subsz", "/streaming/serverz", "/streaming/storez",
-                "/streaming/clientsz", "/streaming/channelsz",
-                "/streaming/isFTActive", "/metrics"}}});
+        200,
+        {{"endpoints",
+          {"/healthz", "/varz", "/connz", "/subsz", "/streaming/serverz", "/streaming/storez",
+           "/streaming/clientsz", "/streaming/channelsz", "/streaming/isFTActive", "/metrics"}}});
   });
 }
 

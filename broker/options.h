@@ -38,10 +38,10 @@ struct StreamingOptions {
   Millis hb_interval{30000};
   Millis hb_timeout{10000};
   int hb_fail_count = 10;
-  store::StoreLimits limits;      // streaming.limits, -mc -msu -mm -mb -ma
-  store::FileStoreOptions file;   // streaming.file, --file_sync
-  bool debug = false;  // -SD
-  bool trace = false;  // -SV
+  store::StoreLimits limits;     // streaming.limits, -mc -msu -mm -mb -ma
+  store::FileStoreOptions file;  // streaming.file, --file_sync
+  bool debug = false;            // -SD
+  bool trace = false;            // -SV
   bool ftMode() const { return !ft_group.empty(); }
 };
 
@@ -51,8 +51,8 @@ struct BrokerOptions {
   std::string server_name;  // `server_name` / `--name`; empty: the server_id is used
 
   std::string host = "0.0.0.0";
-  int port = 4222;    // -1: a random free port (tests; not allowed in FT mode)
-  int http_port = 0;  // 0: monitoring off; -1: a random free port
+  int port = 4222;        // -1: a random free port (tests; not allowed in FT mode)
+  int http_port = 0;      // 0: monitoring off; -1: a random free port
   std::string http_host;  // empty: same as host
   // host[:port] other servers and the gateway should use to reach this one (the owner record's
   // client_url). Empty: the bound host, or the first non-loopback IPv4 when bound to 0.0.0.0.

@@ -146,9 +146,9 @@ std::optional<Error> applyStoreLimits(const Value& block, store::StoreLimits& li
       if (auto e = readChannelLimits(value, over)) return e;
     }
   }
-  for (const Error& w : conf::unknownKeys(block, {"max_channels", "max_msgs", "max_bytes",
-                                                  "max_subs", "max_age", "max_inactivity",
-                                                  "channels"}))
+  for (const Error& w :
+       conf::unknownKeys(block, {"max_channels", "max_msgs", "max_bytes", "max_subs", "max_age",
+                                 "max_inactivity", "channels"}))
     warnings.push_back(w.str());
   return std::nullopt;
 }
@@ -161,8 +161,8 @@ std::optional<Error> applyFileOptions(const Value& block, store::FileStoreOption
   if (auto e = conf::getSize(block, "buffer_size", n)) return e;
   file.buffer_size = static_cast<size_t>(std::max<int64_t>(n, 0));
   if (auto e = conf::getSize(block, "slice_max_bytes", file.slice_max_bytes)) return e;
-  for (const Error& w : conf::unknownKeys(block, {"sync_on_flush", "crc", "buffer_size",
-                                                  "slice_max_bytes"}))
+  for (const Error& w :
+       conf::unknownKeys(block, {"sync_on_flush", "crc", "buffer_size", "slice_max_bytes"}))
     notices.push_back(w.str() + " (accepted, not used by ftbroker)");
   return std::nullopt;
 }

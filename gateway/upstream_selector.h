@@ -17,9 +17,9 @@
 namespace ftgate::gateway {
 
 struct ActiveBackend {
-  size_t index = 0;    // position in GatewayOptions::backends
-  std::string name;    // BackendOptions::name
-  std::string host;    // from BackendOptions::url
+  size_t index = 0;  // position in GatewayOptions::backends
+  std::string name;  // BackendOptions::name
+  std::string host;  // from BackendOptions::url
   uint16_t port = 0;
   uint64_t epoch = 0;  // the FT owner record's epoch when known, else a local change counter
   bool operator==(const ActiveBackend&) const = default;

@@ -15,8 +15,8 @@ namespace ftgate::cli {
 
 // argv with Go-style single-dash long options rewritten to `--name`. `long_names` lists every
 // long option the program defines (without dashes).
-[[nodiscard]] std::vector<std::string> normalizeGoStyleArgs(int argc, const char* const* argv,
-                                                            const std::set<std::string>& long_names);
+[[nodiscard]] std::vector<std::string> normalizeGoStyleArgs(
+    int argc, const char* const* argv, const std::set<std::string>& long_names);
 
 // Holds rewritten arguments and exposes them as the argc/argv pair cxxopts parses.
 class ArgVector {

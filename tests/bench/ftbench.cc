@@ -62,8 +62,7 @@ natsConnection* connectOrDie(const std::string& url) {
   natsStatus s = natsConnection_Connect(&nc, opts);
   natsOptions_Destroy(opts);
   if (s != NATS_OK) {
-    std::fprintf(stderr, "ftbench: cannot connect to %s: %s\n", url.c_str(),
-                 natsStatus_GetText(s));
+    std::fprintf(stderr, "ftbench: cannot connect to %s: %s\n", url.c_str(), natsStatus_GetText(s));
     std::exit(1);
   }
   return nc;
@@ -146,8 +145,8 @@ int runReqRep(const Args& args) {
   for (long i = 0; i < args.count; ++i) {
     natsMsg* reply = nullptr;
     const auto t0 = Clock::now();
-    natsStatus s = natsConnection_Request(&reply, requester, "bench.reqrep", payload.data(),
-                                          args.size, 5000);
+    natsStatus s =
+        natsConnection_Request(&reply, requester, "bench.reqrep", payload.data(), args.size, 5000);
     const auto t1 = Clock::now();
     if (s != NATS_OK) {
       std::fprintf(stderr, "ftbench: request %ld failed: %s\n", i, natsStatus_GetText(s));
@@ -173,8 +172,7 @@ int runReqRep(const Args& args) {
 int main(int argc, char** argv) {
   Args args;
   if (!parseArgs(argc, argv, args) || (args.mode != "pubsub" && args.mode != "reqrep")) {
-    std::fprintf(stderr,
-                 "usage: ftbench pubsub|reqrep [--url URL] [--size BYTES] [--count N]\n");
+    std::fprintf(stderr, "usage: ftbench pubsub|reqrep [--url URL] [--size BYTES] [--count N]\n");
     return 2;
   }
   int rc = args.mode == "pubsub" ? runPubSub(args) : runReqRep(args);

@@ -61,7 +61,10 @@ class ChildProcess {
   // Waits for the process to exit; returns its exit code, 128+signal when killed, or -1 on
   // timeout.
   int wait(std::chrono::milliseconds timeout = 10s);
-  void kill9() { signal(9); wait(); }
+  void kill9() {
+    signal(9);
+    wait();
+  }
   const std::string& logPath() const { return log_path_; }
   std::string log() const;
 

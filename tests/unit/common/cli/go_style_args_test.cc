@@ -11,9 +11,9 @@ std::vector<std::string> normalize(std::vector<const char*> argv) {
 }
 
 TEST(GoStyleArgs, SingleDashLongOptionsBecomeDoubleDash) {
-  EXPECT_EQ(normalize({"ftbroker", "-store", "file", "-ft_group=test", "-cid", "c1"}),
-            (std::vector<std::string>{"ftbroker", "--store", "file", "--ft_group=test", "--cid",
-                                      "c1"}));
+  EXPECT_EQ(
+      normalize({"ftbroker", "-store", "file", "-ft_group=test", "-cid", "c1"}),
+      (std::vector<std::string>{"ftbroker", "--store", "file", "--ft_group=test", "--cid", "c1"}));
 }
 
 TEST(GoStyleArgs, ShortFlagsClustersAndValuesPassThrough) {
