@@ -27,6 +27,17 @@ std::shared_ptr<AppendFile> AppendFile::open(const std::string& path, bool creat
   return std::shared_ptr<AppendFile>(new AppendFile(path, fd, static_cast<uint64_t>(st.st_size)));
 }
 
+std::shared_ptr<AppendFile> AppendFile::createReplacement(const std::string& tmpPath,
+                                                          std::string finalPath,
+                                                          std::string* error) {
+  const int fd = ::open(tmpPath.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (error) *error = tmpPath + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  return std::shared_ptr<AppendFile>(new AppendFile(std::move(finalPath), fd, 0));
+}
+
 AppendFile::AppendFile(std::string path, int fd, uint64_t size)
     : path_(std::move(path)), fd_(fd), written_(size) {}
 

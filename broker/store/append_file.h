@@ -19,6 +19,11 @@ class AppendFile {
   // Opens (creating when `create`) the file; on success `size()` is the file size.
   // nullptr with *error set otherwise.
   static std::shared_ptr<AppendFile> open(const std::string& path, bool create, std::string* error);
+  // Creates `tmpPath` empty (truncating a leftover) for a file that will be renamed over
+  // `finalPath` (compaction). path() names `finalPath` from the start, so logs name the file
+  // the records belong to; the descriptor stays valid across the rename.
+  static std::shared_ptr<AppendFile> createReplacement(const std::string& tmpPath,
+                                                       std::string finalPath, std::string* error);
   ~AppendFile();
   AppendFile(const AppendFile&) = delete;
   AppendFile& operator=(const AppendFile&) = delete;

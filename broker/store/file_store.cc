@@ -11,7 +11,11 @@
 //   <dir>/.rootdir.lck  the FT lock file: never opened here (common/ft owns it)
 //
 // A header of zeros marks zero padding (end of data). server.dat is replaced atomically
-// (temp file, fsync, rename, fsync of the directory).
+// (temp file, fsync, rename, fsync of the directory). clients.dat is compacted when enough of
+// it is obsolete (file_compaction.h): rewritten as the version and one "add client" record
+// per live client, in clients.dat.tmp, renamed over clients.dat by the sync worker. A
+// deleted channel's directory is first renamed to <dir>/.deleted-<channel> (ignored, and
+// removed at recovery), so a compaction rename still in flight cannot land in it.
 #include "broker/store/file_store.h"
 
 #include <dirent.h>
@@ -55,6 +59,8 @@ bool removeTree(const std::string& path) {
   }
   return ::rmdir(path.c_str()) == 0;
 }
+
+constexpr const char kDeletedPrefix[] = ".deleted-";
 
 bool writeFileAtomically(const std::string& dir, const std::string& name,
                          const std::string& bytes) {
@@ -127,12 +133,18 @@ StoreStatus FileStore::recover(RecoveredState* out) {
   if (StoreStatus st = recoverClients(); st != StoreStatus::Ok) return st;
   // Channels: every directory not starting with '.'.
   std::vector<std::string> names;
+  std::vector<std::string> deleted;
   if (DIR* d = ::opendir(dir_.c_str())) {
     while (dirent* e = ::readdir(d)) {
       const std::string name = e->d_name;
       if (validChannelDirName(name) && isDirectory(dir_ + "/" + name)) names.push_back(name);
+      if (name.rfind(kDeletedPrefix, 0) == 0) deleted.push_back(name);
     }
     ::closedir(d);
+  }
+  for (const std::string& name : deleted) {
+    if (!removeTree(dir_ + "/" + name))
+      spdlog::warn("STAN: could not remove {}/{} (a deleted channel)", dir_, name);
   }
   uint64_t msgs = 0, subs = 0;
   for (const std::string& name : names) {
@@ -156,6 +168,7 @@ StoreStatus FileStore::recover(RecoveredState* out) {
 }
 
 StoreStatus FileStore::recoverClients() {
+  (void)removeLeftoverReplacement(dir_ + "/clients.dat");
   std::string err;
   clientsFile_ = AppendFile::open(dir_ + "/clients.dat", true, &err);
   if (!clientsFile_) {
@@ -184,6 +197,7 @@ StoreStatus FileStore::recoverClients() {
       if (!clientsFile_->truncate(pos)) return StoreStatus::IoError;
       break;
     }
+    clientsTracker_.countRecord();
     bool ok = st == fmt_::ReadStatus::Record;
     const int n = static_cast<int>(rec.payload.size());
     if (ok && rec.type == static_cast<uint8_t>(fmt_::ClientRecordType::Add)) {
@@ -220,7 +234,7 @@ StoreStatus FileStore::openChannel(const std::string& name, bool create, Channel
   auto msgs =
       std::make_unique<FileMessageStore>(path, channel->limits, options_.file, options_.now_ns);
   auto subs = std::make_unique<FileSubStore>(path + "/subs.dat", channel->limits.max_subs,
-                                             options_.file.crc);
+                                             options_.file, options_.now_ns);
   if (StoreStatus st = msgs->recover(); st != StoreStatus::Ok) return st;
   if (StoreStatus st = subs->recover(); st != StoreStatus::Ok) return st;
   if (create) dirsToSync_.push_back(path);
@@ -252,6 +266,7 @@ StoreStatus FileStore::addClient(const stan::ClientInfo& info) {
   if (fmt_::appendRecord(clientsFile_->buffer(), static_cast<uint8_t>(fmt_::ClientRecordType::Add),
                          info) < 0)
     return StoreStatus::InvalidArgument;
+  clientsTracker_.countRecord();
   clients_.emplace(info.id(), info);
   return StoreStatus::Ok;
 }
@@ -264,6 +279,7 @@ StoreStatus FileStore::deleteClient(const std::string& clientId) {
   del.set_id(clientId);
   (void)fmt_::appendRecord(clientsFile_->buffer(),
                            static_cast<uint8_t>(fmt_::ClientRecordType::Delete), del);
+  clientsTracker_.countRecord();
   return StoreStatus::Ok;
 }
 
@@ -292,14 +308,63 @@ StoreStatus FileStore::deleteChannel(const std::string& name) {
   static_cast<FileMessageStore*>(it->second->msgs.get())->closeFiles();
   static_cast<FileSubStore*>(it->second->subs.get())->closeFile();
   channels_.erase(it);
-  if (!removeTree(dir_ + "/" + name))
-    spdlog::warn("STAN: could not remove channel directory {}/{}", dir_, name);
+  // Move the directory out of the channel's name first: a compaction of its subs.dat whose
+  // rename is still queued in the sync worker then finds nothing (and drops itself) instead
+  // of recreating subs.dat in a directory being removed, or in a new channel of that name.
+  std::string path = dir_ + "/" + name;
+  const std::string moved = dir_ + "/" + kDeletedPrefix + name;
+  if (::rename(path.c_str(), moved.c_str()) == 0) {
+    path = moved;
+  } else {
+    spdlog::warn("STAN: could not rename channel directory {}: {}", path, std::strerror(errno));
+  }
+  if (!removeTree(path)) spdlog::warn("STAN: could not remove channel directory {}", path);
   dirsToSync_.push_back(dir_);
   return StoreStatus::Ok;
 }
 
-bool FileStore::writeAllBuffered(std::vector<AppendFilePtr>* toSync,
-                                 std::vector<std::string>* dirs) {
+std::string FileStore::compactedClientsBytes() const {
+  std::string out;
+  fmt_::appendVersion(out);
+  for (const auto& [id, info] : clients_)
+    (void)fmt_::appendRecord(out, static_cast<uint8_t>(fmt_::ClientRecordType::Add), info);
+  return out;
+}
+
+void FileStore::compactIfDue(std::vector<FileReplacement>* replacements) {
+  if (clientsFile_ && !failed_) {
+    const int64_t now = options_.now_ns();
+    const uint64_t oldSize = clientsFile_->size();
+    if (clientsTracker_.due(options_.file, clients_.size(), oldSize, now)) {
+      std::string bytes = compactedClientsBytes();
+      const uint64_t newSize = bytes.size();
+      FileReplacement rep;
+      std::string err;
+      if (AppendFilePtr next =
+              beginReplacement(clientsFile_->path(), std::move(bytes), &rep, &err)) {
+        spdlog::debug("STAN: compacting {}: {} records -> {}, {} bytes -> {}", clientsFile_->path(),
+                      clientsTracker_.records(), clients_.size(), oldSize, newSize);
+        clientsFile_ = std::move(next);
+        clientsTracker_.compacted(clients_.size(), now);
+        replacements->push_back(std::move(rep));
+        stats_.compactions++;
+        if (oldSize > newSize) stats_.compaction_bytes_reclaimed += oldSize - newSize;
+      } else {
+        spdlog::warn("STAN: compaction of {} not started: {}", clientsFile_->path(), err);
+        clientsTracker_.postpone(now);
+      }
+    }
+  }
+  for (auto& [name, channel] : channels_) {
+    if (static_cast<FileSubStore*>(channel->subs.get())
+            ->compactIfDue(replacements, &stats_.compaction_bytes_reclaimed))
+      stats_.compactions++;
+  }
+}
+
+bool FileStore::writeAllBuffered(std::vector<AppendFilePtr>* toSync, std::vector<std::string>* dirs,
+                                 std::vector<FileReplacement>* replacements) {
+  compactIfDue(replacements);
   bool ok = true;
   uint64_t written = 0;
   if (clientsFile_) {
@@ -348,11 +413,12 @@ void FileStore::submitBatch() {
   };
   std::vector<AppendFilePtr> files;
   std::vector<std::string> dirs;
-  if (!writeAllBuffered(&files, &dirs) || failed_) {
+  std::vector<FileReplacement> replacements;
+  if (!writeAllBuffered(&files, &dirs, &replacements) || failed_) {
     runAll(StoreStatus::IoError);
     return;
   }
-  worker_->request(std::move(files), std::move(dirs), std::move(runAll));
+  worker_->request(std::move(files), std::move(dirs), std::move(replacements), std::move(runAll));
 }
 
 StoreStats FileStore::stats() const {
@@ -372,8 +438,9 @@ void FileStore::close() {
   // (the worker finishes it before stop() returns and runs every pending callback).
   std::vector<AppendFilePtr> files;
   std::vector<std::string> dirs;
-  (void)writeAllBuffered(&files, &dirs);
-  worker_->request(std::move(files), std::move(dirs), nullptr);
+  std::vector<FileReplacement> replacements;
+  (void)writeAllBuffered(&files, &dirs, &replacements);
+  worker_->request(std::move(files), std::move(dirs), std::move(replacements), nullptr);
   worker_->stop();
   closed_ = true;
   for (auto& [name, channel] : channels_) {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "broker/store/append_file.h"
+#include "broker/store/file_compaction.h"
 #include "broker/store/store.h"
 #include "common/net/event_loop.h"
 
@@ -53,8 +54,13 @@ class FileStore final : public Store {
  private:
   [[nodiscard]] StoreStatus recoverClients();
   [[nodiscard]] StoreStatus openChannel(const std::string& name, bool create, Channel** out);
+  // Starts the compactions that are due (replacements for the sync worker), then writes
+  // every buffer to the kernel and lists the files and directories to sync.
   [[nodiscard]] bool writeAllBuffered(std::vector<AppendFilePtr>* toSync,
-                                      std::vector<std::string>* dirs);
+                                      std::vector<std::string>* dirs,
+                                      std::vector<FileReplacement>* replacements);
+  void compactIfDue(std::vector<FileReplacement>* replacements);
+  [[nodiscard]] std::string compactedClientsBytes() const;
 
   net::EventLoop& loop_;
   std::string dir_;
@@ -64,6 +70,7 @@ class FileStore final : public Store {
   std::vector<FlushCallback> batchCallbacks_;
   bool batchArmed_ = false;
   AppendFilePtr clientsFile_;
+  CompactionTracker clientsTracker_;
   std::optional<stan::ServerInfo> serverInfo_;
   std::map<std::string, stan::ClientInfo> clients_;
   std::map<std::string, std::unique_ptr<Channel>> channels_;

@@ -120,6 +120,8 @@ struct StoreStats {
   uint64_t sync_rounds = 0;     // group commits (one per fsync round, each serving many flushes)
   uint64_t fsyncs = 0;          // fdatasync/fsync system calls
   uint64_t bytes_written = 0;   // bytes handed to the kernel
+  uint64_t compactions = 0;     // clients.dat / subs.dat rewrites started (file store)
+  uint64_t compaction_bytes_reclaimed = 0;  // what those files shrank by
 };
 
 class Store {

@@ -1,6 +1,7 @@
 // Store options: the channel limits and the file store settings, defaults in one place
 // (nats-streaming-server's defaults). The broker's options loader fills this struct from the
-// `streaming { limits {...} file {...} }` block and the -mc/-msu/-mm/-mb/-ma/--file_sync flags.
+// `streaming { limits {...} file {...} }` block and the -mc/-msu/-mm/-mb/-ma/--file_sync and
+// --file_compact_* flags.
 #pragma once
 
 #include <chrono>
@@ -60,6 +61,15 @@ struct FileStoreOptions {
   // A message slice (msgs.N.dat + msgs.N.idx) rolls once it holds this many bytes, counted as
   // nats-streaming-server does: payload + 8-byte record header + 32-byte index record.
   int64_t slice_max_bytes = 64LL * 1024 * 1024;
+  // Compaction of clients.dat and each channel's subs.dat (nats-streaming-server's
+  // CompactEnabled / CompactFragmentation / CompactInterval / CompactMinFileSize): a file is
+  // rewritten with only its live records once at least `compact_fragmentation` percent of its
+  // records are obsolete, it holds at least `compact_min_size` bytes, and `compact_interval`
+  // has passed since that file was last compacted.
+  bool compact_enabled = true;
+  int compact_fragmentation = 50;  // percent, 0-100
+  std::chrono::nanoseconds compact_interval = std::chrono::minutes(5);
+  int64_t compact_min_size = 1024 * 1024;
 };
 
 struct StoreOptions {

@@ -77,10 +77,16 @@ SyncWorker::~SyncWorker() { stop(); }
 
 void SyncWorker::request(std::vector<AppendFilePtr> files, std::vector<std::string> dirs,
                          FlushCallback done) {
+  request(std::move(files), std::move(dirs), {}, std::move(done));
+}
+
+void SyncWorker::request(std::vector<AppendFilePtr> files, std::vector<std::string> dirs,
+                         std::vector<FileReplacement> replacements, FlushCallback done) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
-      queued_.push_back(Request{std::move(files), std::move(dirs), std::move(done)});
+      queued_.push_back(
+          Request{std::move(files), std::move(dirs), std::move(replacements), std::move(done)});
       wake_.notify_one();
       if (outstanding_++ == 0 && async_) async_->ref(true);
       return;
@@ -99,9 +105,9 @@ void SyncWorker::threadMain() {
     lock.unlock();
 
     bool ok = !failed_.load();
+    std::set<AppendFile*> seen;
+    std::set<std::string> dirs;
     if (doSync_ && ok) {
-      std::set<AppendFile*> seen;
-      std::set<std::string> dirs;
       for (Request& r : round) {
         for (const AppendFilePtr& f : r.files) {
           if (!seen.insert(f.get()).second) continue;
@@ -113,6 +119,11 @@ void SyncWorker::threadMain() {
         }
         dirs.insert(r.dirs.begin(), r.dirs.end());
       }
+    }
+    // Replacements go after the round's file syncs and before its directory syncs, and
+    // never after a failed fsync (the store is failing anyway; the old file stays).
+    if (ok) ok = replaceFiles(round, seen, dirs);
+    if (ok && (doSync_ || !dirs.empty())) {
       for (const std::string& d : dirs) {
         fsyncs_++;
         if (!syncDirectory(d)) {
@@ -120,8 +131,8 @@ void SyncWorker::threadMain() {
           ok = false;
         }
       }
-      if (!ok) failed_ = true;  // after a failed fsync the page cache state is unknown
     }
+    if (!ok) failed_ = true;  // after a failed fsync the page cache state is unknown
     rounds_++;
     lock.lock();
     for (Request& r : round)
@@ -130,6 +141,35 @@ void SyncWorker::threadMain() {
     round.clear();  // drops file references (may close descriptors) on this thread
     if (async_) async_->send();
   }
+}
+
+bool SyncWorker::replaceFiles(std::deque<Request>& round, std::set<AppendFile*>& synced,
+                              std::set<std::string>& dirs) {
+  for (Request& r : round) {
+    for (FileReplacement& rep : r.replacements) {
+      // The new file must be complete on disk before its name can point at it.
+      if (synced.insert(rep.file.get()).second) {
+        fsyncs_++;
+        if (::fdatasync(rep.file->fd()) != 0) {
+          spdlog::error("STAN: fsync of {} failed: {}", rep.tmp_path, std::strerror(errno));
+          return false;
+        }
+      }
+      if (::rename(rep.tmp_path.c_str(), rep.final_path.c_str()) != 0) {
+        if (errno == ENOENT) {
+          // deleteChannel moved the channel directory away meanwhile: nothing to replace.
+          spdlog::debug("STAN: {} is gone; compaction dropped", rep.tmp_path);
+          continue;
+        }
+        spdlog::error("STAN: rename of {} to {} failed: {}", rep.tmp_path, rep.final_path,
+                      std::strerror(errno));
+        return false;
+      }
+      replacements_++;
+      dirs.insert(rep.dir);
+    }
+  }
+  return true;
 }
 
 void SyncWorker::runCompletions() {

@@ -8,6 +8,13 @@
 //
 // With sync disabled (sync_on_flush false) rounds skip the fsyncs but keep the same ordering
 // and callback path.
+//
+// File replacements (compaction): a request may carry files written under a temporary name
+// that must take the place of their final name. In its round, after every file of the round
+// was synced, each replacement's file is fdatasync'ed (even with sync disabled), renamed over
+// its final name, and its directory fsync'ed; only then do the round's callbacks run. Rounds
+// run one after another, so every fsync of the file being replaced that was asked for earlier
+// has landed before the rename; a crash at any point leaves the old or the new complete file.
 #pragma once
 
 #include <uv.h>
@@ -17,6 +24,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +35,14 @@
 
 namespace ftgate::store {
 
+// A compacted file written as `tmp_path`, to be renamed over `final_path` (in `dir`).
+struct FileReplacement {
+  AppendFilePtr file;  // open on tmp_path; keeps the descriptor alive until the round ends
+  std::string tmp_path;
+  std::string final_path;
+  std::string dir;
+};
+
 class SyncWorker {
  public:
   SyncWorker(net::EventLoop& loop, bool doSync);
@@ -36,6 +52,10 @@ class SyncWorker {
 
   // Loop thread: sync `files` and `dirs`, then run `done` on the loop thread.
   void request(std::vector<AppendFilePtr> files, std::vector<std::string> dirs, FlushCallback done);
+  // Same, with replacements done in the same round (see above). A replacement whose temporary
+  // file is gone (its channel directory was deleted meanwhile) is skipped, not an error.
+  void request(std::vector<AppendFilePtr> files, std::vector<std::string> dirs,
+               std::vector<FileReplacement> replacements, FlushCallback done);
   // Loop thread: finishes every queued request, stops the thread, runs the remaining
   // callbacks right here and closes the async handle. Idempotent.
   void stop();
@@ -43,11 +63,13 @@ class SyncWorker {
   [[nodiscard]] uint64_t syncRounds() const { return rounds_.load(); }
   [[nodiscard]] uint64_t fsyncs() const { return fsyncs_.load(); }
   [[nodiscard]] bool failed() const { return failed_.load(); }
+  [[nodiscard]] uint64_t replacements() const { return replacements_.load(); }
 
  private:
   struct Request {
     std::vector<AppendFilePtr> files;
     std::vector<std::string> dirs;
+    std::vector<FileReplacement> replacements;
     FlushCallback done;
   };
   struct Completion {
@@ -57,6 +79,9 @@ class SyncWorker {
   class AsyncHandle;
 
   void threadMain();
+  // Worker thread: fsyncs and renames of one round's replacements; false on any failure.
+  bool replaceFiles(std::deque<Request>& round, std::set<AppendFile*>& synced,
+                    std::set<std::string>& dirs);
   void runCompletions();
 
   bool doSync_;
@@ -72,6 +97,7 @@ class SyncWorker {
   std::atomic<uint64_t> rounds_{0};
   std::atomic<uint64_t> fsyncs_{0};
   std::atomic<bool> failed_{false};
+  std::atomic<uint64_t> replacements_{0};
 };
 
 }  // namespace ftgate::store
