@@ -39,7 +39,7 @@ struct StreamingOptions {
   Millis hb_timeout{10000};
   int hb_fail_count = 10;
   store::StoreLimits limits;     // streaming.limits, -mc -msu -mm -mb -ma
-  store::FileStoreOptions file;  // streaming.file, --file_sync
+  store::FileStoreOptions file;  // streaming.file, --file_sync, --file_compact_*
   bool debug = false;            // -SD
   bool trace = false;            // -SV
   bool ftMode() const { return !ft_group.empty(); }

@@ -161,8 +161,25 @@ std::optional<Error> applyFileOptions(const Value& block, store::FileStoreOption
   if (auto e = conf::getSize(block, "buffer_size", n)) return e;
   file.buffer_size = static_cast<size_t>(std::max<int64_t>(n, 0));
   if (auto e = conf::getSize(block, "slice_max_bytes", file.slice_max_bytes)) return e;
+  // Compaction: nats-streaming-server's key names (compact_interval as seconds or a duration).
+  for (const char* key : {"compact", "compact_enabled"})
+    if (auto e = conf::getBool(block, key, file.compact_enabled)) return e;
+  int64_t frag = file.compact_fragmentation;
+  for (const char* key : {"compact_fragmentation", "compact_frag"})
+    if (auto e = conf::getInt(block, key, frag, 0, 100)) return e;
+  file.compact_fragmentation = static_cast<int>(frag);
+  if (const Value* v = block.find("compact_interval")) {
+    if (auto e = conf::toDuration(*v, file.compact_interval)) return e;
+    if (file.compact_interval.count() < 0)
+      return Error{v->pos(),
+                   "expected a positive duration for \"compact_interval\", found " + v->raw()};
+  }
+  if (auto e = conf::getSize(block, "compact_min_size", file.compact_min_size)) return e;
+  if (file.compact_min_size < 0) file.compact_min_size = 0;
   for (const Error& w :
-       conf::unknownKeys(block, {"sync_on_flush", "crc", "buffer_size", "slice_max_bytes"}))
+       conf::unknownKeys(block, {"sync_on_flush", "crc", "buffer_size", "slice_max_bytes",
+                                 "compact", "compact_enabled", "compact_fragmentation",
+                                 "compact_frag", "compact_interval", "compact_min_size"}))
     notices.push_back(w.str() + " (accepted, not used by ftbroker)");
   return std::nullopt;
 }
@@ -507,6 +524,15 @@ cxxopts::Options makeCommandLine() {
        "N")
       ("file_sync", "fsync the file store on each flush (default true)",
        cxxopts::value<bool>()->implicit_value("true"), "BOOL")
+      ("file_compact_enabled", "Compact clients.dat and subs.dat (default true)",
+       cxxopts::value<bool>()->implicit_value("true"), "BOOL")
+      ("file_compact_frag", "Percent of obsolete records that triggers a compaction (default 50)",
+       cxxopts::value<int>(), "PERCENT")
+      ("file_compact_interval",
+       "Minimum time between compactions of one file (seconds or like \"5m\"; default 300)",
+       cxxopts::value<std::string>(), "DURATION")
+      ("file_compact_min_size", "Files smaller than this are not compacted (default 1MB)",
+       cxxopts::value<std::string>(), "SIZE")
       ("SD", "Enable streaming debug logging")
       ("SV", "Enable streaming trace logging");
   cli.add_options("Logging")
@@ -547,6 +573,10 @@ const std::set<std::string> kLongNames = {"config",
                                           "hbt",
                                           "hbf",
                                           "file_sync",
+                                          "file_compact_enabled",
+                                          "file_compact_frag",
+                                          "file_compact_interval",
+                                          "file_compact_min_size",
                                           "SD",
                                           "SV",
                                           "log",
@@ -561,6 +591,41 @@ std::optional<StoreKind> storeKindFrom(std::string text) {
   if (text == "file") return StoreKind::File;
   if (text == "memory" || text == "mem") return StoreKind::Memory;
   return std::nullopt;
+}
+
+// --file_compact_*: nats-streaming-server's flag names. The interval takes seconds (as
+// nats-streaming-server's does) or a duration; the minimum size takes bytes or a size.
+std::string applyCompactionFlags(const cxxopts::ParseResult& r, store::FileStoreOptions& file) {
+  if (r.count("file_compact_enabled")) file.compact_enabled = r["file_compact_enabled"].as<bool>();
+  if (r.count("file_compact_frag")) {
+    const int frag = r["file_compact_frag"].as<int>();
+    if (frag < 0 || frag > 100)
+      return "ftbroker: expected a percentage (0-100) for --file_compact_frag, found " +
+             std::to_string(frag);
+    file.compact_fragmentation = frag;
+  }
+  if (r.count("file_compact_interval")) {
+    const std::string text = r["file_compact_interval"].as<std::string>();
+    conf::ParseResult parsed = conf::parseString("v: " + text, "--file_compact_interval");
+    const Value* v = parsed.ok() ? parsed.root->find("v") : nullptr;
+    std::chrono::nanoseconds ns{};
+    if (v == nullptr || conf::toDuration(*v, ns) || ns.count() < 0)
+      return "ftbroker: expected seconds or a duration for --file_compact_interval (like "
+             "\"300\", \"5m\"), found \"" +
+             text + "\"";
+    file.compact_interval = ns;
+  }
+  if (r.count("file_compact_min_size")) {
+    const std::string text = r["file_compact_min_size"].as<std::string>();
+    int64_t bytes = 0;
+    conf::ParseResult parsed = conf::parseString("v: " + text, "--file_compact_min_size");
+    if (!parsed.ok() || conf::getSize(*parsed.root, "v", bytes) || bytes < 0)
+      return "ftbroker: expected a size for --file_compact_min_size (like \"1MB\", "
+             "\"1048576\"), found \"" +
+             text + "\"";
+    file.compact_min_size = bytes;
+  }
+  return "";
 }
 
 // Applies only the flags that were given, erasing the file position of what they override.
@@ -640,6 +705,7 @@ std::string applyFlags(const cxxopts::ParseResult& r, BrokerOptions& o,
   o.streaming.hb_timeout = std::chrono::duration_cast<Millis>(hbt);
   if (given("hbf")) o.streaming.hb_fail_count = r["hbf"].as<int>();
   if (given("file_sync")) o.streaming.file.sync_on_flush = r["file_sync"].as<bool>();
+  if (std::string e = applyCompactionFlags(r, o.streaming.file); !e.empty()) return e;
   if (given("SD")) o.streaming.debug = true;
   if (given("SV")) o.streaming.trace = true;
   if (given("debug")) o.debug = true;

@@ -255,5 +255,50 @@ TEST_F(OptionsLoader, TheShippedPairLoadsAsItIs) {
   }
 }
 
+TEST_F(OptionsLoader, FileCompactionDefaultsKeysAndFlags) {
+  OptionsLoadResult d = load({});
+  ASSERT_TRUE(d.shouldRun()) << d.error;
+  EXPECT_TRUE(d.options.streaming.file.compact_enabled);
+  EXPECT_EQ(d.options.streaming.file.compact_fragmentation, 50);
+  EXPECT_EQ(d.options.streaming.file.compact_interval, 300s);
+  EXPECT_EQ(d.options.streaming.file.compact_min_size, 1024 * 1024);
+
+  std::string path = write(
+      "streaming { store: file, dir: /s, file { compact: false, compact_fragmentation: 30, "
+      "compact_interval: \"2m\", compact_min_size: 64KB } }\n");
+  OptionsLoadResult f = load({"-c", path});
+  ASSERT_TRUE(f.shouldRun()) << f.error;
+  EXPECT_FALSE(f.options.streaming.file.compact_enabled);
+  EXPECT_EQ(f.options.streaming.file.compact_fragmentation, 30);
+  EXPECT_EQ(f.options.streaming.file.compact_interval, 120s);
+  EXPECT_EQ(f.options.streaming.file.compact_min_size, 64 * 1024);
+  EXPECT_TRUE(f.notices.empty());  // every compaction key is used, none "accepted, not used"
+
+  // nats-streaming-server's flags over the file; the interval in plain seconds works too.
+  OptionsLoadResult g = load({"-c", path, "-file_compact_enabled=true", "--file_compact_frag", "75",
+                              "--file_compact_interval", "60", "--file_compact_min_size", "2MB"});
+  ASSERT_TRUE(g.shouldRun()) << g.error;
+  EXPECT_TRUE(g.options.streaming.file.compact_enabled);
+  EXPECT_EQ(g.options.streaming.file.compact_fragmentation, 75);
+  EXPECT_EQ(g.options.streaming.file.compact_interval, 60s);
+  EXPECT_EQ(g.options.streaming.file.compact_min_size, 2 * 1024 * 1024);
+  OptionsLoadResult h = load({"--file_compact_interval", "5m"});
+  ASSERT_TRUE(h.shouldRun()) << h.error;
+  EXPECT_EQ(h.options.streaming.file.compact_interval, 300s);
+}
+
+TEST_F(OptionsLoader, FileCompactionBadValuesAreErrors) {
+  EXPECT_NE(load({"--file_compact_frag", "150"}).error.find("--file_compact_frag"),
+            std::string::npos);
+  EXPECT_NE(load({"--file_compact_interval", "soon"}).error.find("--file_compact_interval"),
+            std::string::npos);
+  EXPECT_NE(load({"--file_compact_min_size", "big"}).error.find("--file_compact_min_size"),
+            std::string::npos);
+  std::string path = write("streaming { file { compact_fragmentation: 101 } }\n");
+  OptionsLoadResult r = load({"-c", path});
+  EXPECT_FALSE(r.shouldRun());
+  EXPECT_NE(r.error.find("b.conf:1"), std::string::npos) << r.error;
+}
+
 }  // namespace
 }  // namespace ftgate::broker
