@@ -134,6 +134,8 @@ json renderStreamingEndpoint(const StreamingService& service, const std::string&
       out["sync_rounds"] = st.sync_rounds;
       out["fsyncs"] = st.fsyncs;
       out["bytes_written"] = st.bytes_written;
+      out["compactions"] = st.compactions;  // clients.dat / subs.dat rewrites (file store)
+      out["compaction_bytes_reclaimed"] = st.compaction_bytes_reclaimed;
     }
     return out;
   }
