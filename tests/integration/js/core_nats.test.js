@@ -5,52 +5,19 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const net = require('node:net');
-const path = require('node:path');
-const { spawn } = require('node:child_process');
 const { connect, headers, StringCodec, ErrorCode } = require('nats');
+const { freePort, waitForPort, spawnBinary, killSpawned } = require('./support');
 
-const binDir = process.env.FTGATE_BIN_DIR || path.join(__dirname, '..', '..', '..', 'build', 'bin');
 const sc = StringCodec();
-let broker;
 let port;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port: p } = server.address();
-      server.close(() => resolve(p));
-    });
-  });
-}
-
-async function waitForPort(p, deadlineMs) {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const ok = await new Promise((resolve) => {
-      const socket = net.connect(p, '127.0.0.1');
-      socket.once('connect', () => { socket.destroy(); resolve(true); });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`ftbroker did not listen on ${p}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 before(async () => {
   port = await freePort();
-  broker = spawn(path.join(binDir, 'ftbroker'), ['-a', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  spawnBinary('ftbroker', ['-a', '127.0.0.1', '-p', String(port)]);
   await waitForPort(port, 10000);
 });
 
-after(() => {
-  if (broker) broker.kill('SIGKILL');
-});
+after(killSpawned);
 
 test('headers survive a publish/subscribe round trip (HPUB/HMSG)', async () => {
   const nc = await connect({ servers: `127.0.0.1:${port}` });

@@ -6,108 +6,30 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const net = require('node:net');
-const os = require('node:os');
-const path = require('node:path');
-const http = require('node:http');
-const { spawn } = require('node:child_process');
 const { connect, headers, StringCodec, ErrorCode } = require('nats');
+const {
+  waitFor, killSpawned, makeTempDir, removeTempDir, planBrokers, startFtGroup, startGateway,
+  gatewayHealth,
+} = require('./support');
 
-const binDir = process.env.FTGATE_BIN_DIR || path.join(__dirname, '..', '..', '..', 'build', 'bin');
 const sc = StringCodec();
-const children = [];
 let dir;
 let brokers; // [{ name, port, httpPort, proc }]
-let gateway; // { port, httpPort, proc }
+let gateway; // { port, httpPort, url, proc }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port: p } = server.address();
-      server.close(() => resolve(p));
-    });
-  });
-}
-
-function httpGet(port, urlPath) {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, timeout: 1000 }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode, body }));
-    });
-    req.on('error', () => resolve({ status: 0, body: '' }));
-    req.on('timeout', () => { req.destroy(); resolve({ status: 0, body: '' }); });
-  });
-}
-
-async function waitFor(condition, deadlineMs, what) {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function start(program, args, logName) {
-  const log = fs.openSync(path.join(dir, logName), 'a');
-  const proc = spawn(path.join(binDir, program), args, { stdio: ['ignore', log, log] });
-  children.push(proc);
-  return proc;
-}
-
-function startBroker(b) {
-  b.proc = start('ftbroker', ['-a', '127.0.0.1', '-p', String(b.port), '-m', String(b.httpPort),
-    '-n', b.name, '--store', 'file', '--dir', path.join(dir, 'store'), '--ft_group', 'g'],
-  `ftbroker-${b.name}.log`);
-}
-
-async function healthz() {
-  const r = await httpGet(gateway.httpPort, '/healthz');
-  let body = null;
-  try { body = JSON.parse(r.body); } catch { /* not JSON */ }
-  return { status: r.status, body };
-}
-
-const gatewayUrl = () => `nats://127.0.0.1:${gateway.port}`;
+const healthz = () => gatewayHealth(gateway);
+const gatewayUrl = () => gateway.url;
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ftgate-js-gw-'));
-  brokers = [];
-  for (const name of ['a', 'b']) brokers.push({ name, port: await freePort(), httpPort: await freePort() });
-  startBroker(brokers[0]);
-  await waitFor(async () => (await httpGet(brokers[0].httpPort, '/streaming/isFTActive')).status === 200,
-    10000, 'a to become active');
-  startBroker(brokers[1]);
-  await waitFor(async () => (await httpGet(brokers[1].httpPort, '/healthz')).status !== 0,
-    10000, 'b to answer monitoring');
-
-  gateway = { port: await freePort(), httpPort: await freePort() };
-  const conf = [
-    `listen: "127.0.0.1:${gateway.port}"`,
-    `http: "127.0.0.1:${gateway.httpPort}"`,
-    'probe { interval: 100ms, timeout: 80ms, rise: 1, fall: 2 }',
-    'lame_duck_duration: 1s',
-    'backends: [',
-    ...brokers.map((b) => `  { name: ${b.name}, url: "nats://127.0.0.1:${b.port}", monitor: "http://127.0.0.1:${b.httpPort}" }`),
-    ']',
-    `ft { dir: "${path.join(dir, 'store')}" }`,
-  ].join('\n');
-  fs.writeFileSync(path.join(dir, 'gateway.conf'), `${conf}\n`);
-  gateway.proc = start('ftgate', ['-c', path.join(dir, 'gateway.conf')], 'ftgate.log');
-  await waitFor(async () => {
-    const h = await healthz();
-    return h.status === 200 && h.body && h.body.active === 'a';
-  }, 10000, 'ftgate to name a as active');
+  dir = makeTempDir('ftgate-js-gw-');
+  brokers = await planBrokers(['a', 'b']);
+  await startFtGroup(dir, brokers);
+  gateway = await startGateway(dir, brokers);
 });
 
 after(() => {
-  for (const proc of children) if (proc.exitCode === null) proc.kill('SIGKILL');
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  killSpawned();
+  removeTempDir(dir);
 });
 
 test('the client learns only the gateway (nc.info: its port, no connect_urls)', async () => {
