@@ -31,17 +31,89 @@ ActiveDecision::ActiveDecision(std::vector<BackendOptions> backends, bool ftMode
       fall_(std::max(fall, 1)),
       localHosts_(std::move(localHosts)),
       localHostName_(std::move(localHostName)) {
-  for (BackendOptions& options : backends) {
-    Backend b;
-    if (auto url = net::parseUrl(options.url, 4222)) {
-      b.host = url->host;
-      b.port = url->port;
-    }
-    if (auto monitor = net::parseUrl(options.monitor_url, 80))
-      b.monitorHostPort = monitor->hostPort();
-    b.options = std::move(options);
-    backends_.push_back(std::move(b));
+  for (BackendOptions& options : backends)
+    backends_.push_back(makeBackend(std::move(options), nextId_++));
+}
+
+ActiveDecision::Backend ActiveDecision::makeBackend(BackendOptions options, size_t id) {
+  Backend b;
+  b.id = id;
+  if (auto url = net::parseUrl(options.url, 4222)) {
+    b.host = url->host;
+    b.port = url->port;
   }
+  if (auto monitor = net::parseUrl(options.monitor_url, 80))
+    b.monitorHostPort = monitor->hostPort();
+  b.options = std::move(options);
+  return b;
+}
+
+std::optional<size_t> ActiveDecision::positionOf(size_t id) const {
+  for (size_t i = 0; i < backends_.size(); ++i)
+    if (backends_[i].id == id) return i;
+  return std::nullopt;
+}
+
+std::optional<size_t> ActiveDecision::activePosition() const {
+  return active_ ? positionOf(active_->index) : std::nullopt;
+}
+
+std::optional<ActiveChange> ActiveDecision::reconfigure(std::vector<BackendOptions> backends,
+                                                        bool ftMode, bool ftDirChanged, int rise,
+                                                        int fall, uint64_t nowMs) {
+  const std::optional<size_t> ftBackendId =
+      ftVerdict_ == FtVerdict::Backend && ftBackend_ < backends_.size()
+          ? std::optional<size_t>(backends_[ftBackend_].id)
+          : std::nullopt;
+  std::vector<Backend> old = std::move(backends_);
+  std::vector<bool> taken(old.size(), false);
+  auto find = [&](const BackendOptions& wanted) -> std::optional<size_t> {
+    for (size_t i = 0; i < old.size(); ++i)
+      if (!taken[i] && old[i].options.name == wanted.name) return i;
+    for (size_t i = 0; i < old.size(); ++i)  // renamed, same address
+      if (!taken[i] && old[i].options.url == wanted.url) return i;
+    return std::nullopt;
+  };
+  backends_.clear();
+  for (BackendOptions& options : backends) {
+    std::optional<size_t> match = find(options);
+    if (match && old[*match].options.url == options.url) {
+      taken[*match] = true;
+      Backend kept = std::move(old[*match]);
+      if (auto monitor = net::parseUrl(options.monitor_url, 80)) {
+        kept.monitorHostPort = monitor->hostPort();
+      } else {
+        kept.monitorHostPort.clear();
+      }
+      kept.options = std::move(options);
+      backends_.push_back(std::move(kept));
+    } else {
+      // A new backend, or the same name at another address: another server, judged afresh.
+      if (match) taken[*match] = true;
+      backends_.push_back(makeBackend(std::move(options), nextId_++));
+    }
+  }
+
+  ftMode_ = ftMode;
+  rise_ = std::max(rise, 1);
+  fall_ = std::max(fall, 1);
+  if (!ftMode_ || ftDirChanged) {
+    ftVerdict_ = FtVerdict::None;
+    ftBackend_ = 0;
+    ftEpoch_ = 0;
+    ftSinceMs_ = 0;
+    maxRecordEpoch_ = 0;
+    ftStatus_.clear();
+  } else if (ftVerdict_ == FtVerdict::Backend) {
+    if (auto position = ftBackendId ? positionOf(*ftBackendId) : std::nullopt) {
+      ftBackend_ = *position;
+    } else {
+      ftVerdict_ = FtVerdict::None;  // its backend is gone: the next FT poll decides again
+      ftBackend_ = 0;
+    }
+  }
+  if (active_ && !activePosition() && !firstFailureMs_) firstFailureMs_ = nowMs;
+  return evaluate(nowMs);
 }
 
 bool ActiveDecision::sameHost(const std::string& a, const std::string& b) const {
@@ -67,7 +139,7 @@ std::optional<size_t> ActiveDecision::backendForRecord(const ft::OwnerRecord& re
 }
 
 void ActiveDecision::noteFailure(size_t index, uint64_t nowMs) {
-  if (active_ && active_->index == index && !firstFailureMs_) firstFailureMs_ = nowMs;
+  if (activePosition() == index && !firstFailureMs_) firstFailureMs_ = nowMs;
 }
 
 bool ActiveDecision::lastSignalOk(size_t index) const {
@@ -169,9 +241,10 @@ std::optional<ActiveChange> ActiveDecision::onFtObservation(const FtObservation&
     ftBackend_ = named;
     ftEpoch_ = epoch;
   }
-  if (active_ && (ftVerdict_ == FtVerdict::Nobody ||
-                  (ftVerdict_ == FtVerdict::Backend && ftBackend_ != active_->index)))
-    noteFailure(active_->index, nowMs);
+  if (const auto position = activePosition();
+      position && (ftVerdict_ == FtVerdict::Nobody ||
+                   (ftVerdict_ == FtVerdict::Backend && ftBackend_ != *position)))
+    noteFailure(*position, nowMs);
   return evaluate(nowMs);
 }
 
@@ -212,17 +285,18 @@ std::optional<ActiveChange> ActiveDecision::evaluate(uint64_t nowMs) {
   std::optional<ActiveBackend> next;
   uint64_t nextEpoch = epoch_;
   if (chosen) {
-    if (lastChosen_ == chosen) {
+    if (lastChosen_ == backends_[*chosen].id) {
       nextEpoch = std::max(epoch_, recordEpoch.value_or(0));
     } else {
       nextEpoch = std::max(epoch_ + 1, recordEpoch.value_or(0));
     }
     const Backend& b = backends_[*chosen];
-    next = ActiveBackend{*chosen, b.options.name, b.host, b.port, nextEpoch};
+    next = ActiveBackend{b.id, b.options.name, b.host, b.port, nextEpoch};
   }
 
   if (next == active_) {
-    if (active_ && lastSignalOk(active_->index) && ftVerdict_ != FtVerdict::Nobody)
+    if (const auto position = activePosition();
+        position && lastSignalOk(*position) && ftVerdict_ != FtVerdict::Nobody)
       firstFailureMs_.reset();
     return std::nullopt;
   }
@@ -235,11 +309,11 @@ std::optional<ActiveChange> ActiveDecision::evaluate(uint64_t nowMs) {
     epoch_ = nextEpoch;
     change.epoch = nextEpoch;
     if (firstFailureMs_) change.detection_ms = nowMs - *firstFailureMs_;
-    if (lastChosen_ && *lastChosen_ != *chosen) {
+    if (lastChosen_ && *lastChosen_ != backends_[*chosen].id) {
       failovers_++;
       if (change.detection_ms) lastDetectionMs_ = change.detection_ms;
     }
-    lastChosen_ = chosen;
+    lastChosen_ = backends_[*chosen].id;
     firstFailureMs_.reset();
   } else {
     change.epoch = epoch_;
@@ -261,9 +335,14 @@ bool ActiveDecision::healthy(std::string* why) const {
     }
     return false;
   }
-  if (!lastSignalOk(active_->index)) {
+  const std::optional<size_t> position = activePosition();
+  if (!position) {
+    if (why != nullptr) *why = "no active backend: " + active_->name + " is no longer configured";
+    return false;
+  }
+  if (!lastSignalOk(*position)) {
     if (why != nullptr) {
-      const Backend& b = backends_[active_->index];
+      const Backend& b = backends_[*position];
       *why = "no active backend: " + b.options.name + " is unreachable (" +
              (b.suspect ? "data path: " + b.dataPathError : b.last.error) + ")";
     }
@@ -282,7 +361,7 @@ std::vector<BackendView> ActiveDecision::backends() const {
     v.name = b.options.name;
     v.url = b.options.url;
     v.monitor_url = b.options.monitor_url;
-    if (active_ && active_->index == i) {
+    if (active_ && active_->index == b.id) {
       v.state = "active";
     } else if (!b.up.has_value()) {
       v.state = "unknown";

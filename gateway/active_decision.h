@@ -19,6 +19,11 @@
 // Epochs never go down: every change to a different backend gets
 // max(previous epoch + 1, record epoch) — equal to the record's epoch in an ftbroker group.
 // Detection time of a change = now − the first failing signal about the previous active.
+//
+// Backend ids: ActiveBackend::index is a backend's id, not its list position. At construction
+// id == position; a reload (reconfigure) keeps the id of every backend that stays (same name,
+// same url) and gives new or re-addressed backends fresh ids, never reused. So sessions relaying
+// to a backend that stays active see the same ActiveBackend after a reload and are untouched.
 #pragma once
 
 #include <cstddef>
@@ -88,6 +93,19 @@ class ActiveDecision {
   // Never changes active() by itself (the caller probes at once and feeds the result).
   void onDataPathFailure(size_t index, std::string_view reason, uint64_t nowMs);
 
+  // A configuration reload: the new backend list, FT mode and thresholds. A backend whose name
+  // (or, renamed, whose url) matches a current one with the same url keeps its id and probe
+  // state; a new one, or one whose url changed, starts unknown under a fresh id. Monitor url
+  // changes keep the state (the next probe asks the new url). `ftDirChanged`: the FT verdict
+  // and the highest record epoch seen are forgotten (another group, other epochs); otherwise
+  // the verdict follows its backend, or is dropped with it. Epochs still never go down.
+  // Returns the change of active() this causes (the active removed or re-addressed, or another
+  // backend now first in list order), if any.
+  std::optional<ActiveChange> reconfigure(std::vector<BackendOptions> backends, bool ftMode,
+                                          bool ftDirChanged, int rise, int fall, uint64_t nowMs);
+  // The list position of the backend with id `id` (ActiveBackend::index), if it is configured.
+  [[nodiscard]] std::optional<size_t> positionOf(size_t id) const;
+
   [[nodiscard]] const std::optional<ActiveBackend>& active() const { return active_; }
   [[nodiscard]] uint64_t epoch() const { return epoch_; }
   // The active is known and its last probe / data-path result was ok. `why` says otherwise.
@@ -106,6 +124,7 @@ class ActiveDecision {
 
  private:
   struct Backend {
+    size_t id = 0;  // ActiveBackend::index; see "Backend ids" above
     BackendOptions options;
     std::string host;  // from url
     uint16_t port = 0;
@@ -120,6 +139,9 @@ class ActiveDecision {
   };
   enum class FtVerdict { None, Nobody, Backend };
 
+  [[nodiscard]] static Backend makeBackend(BackendOptions options, size_t id);
+  // The list position of the active backend; nullopt without one, or while a reload removed it.
+  [[nodiscard]] std::optional<size_t> activePosition() const;
   [[nodiscard]] bool sameHost(const std::string& a, const std::string& b) const;
   [[nodiscard]] bool probeSaysNotActive(size_t index) const;
   [[nodiscard]] bool lastSignalOk(size_t index) const;
@@ -140,7 +162,8 @@ class ActiveDecision {
   std::string ftStatus_;
 
   std::optional<ActiveBackend> active_;
-  std::optional<size_t> lastChosen_;  // last non-null choice, for epoch continuity
+  std::optional<size_t> lastChosen_;  // id of the last non-null choice, for epoch continuity
+  size_t nextId_ = 0;
   uint64_t epoch_ = 0;
   std::optional<uint64_t> firstFailureMs_;
   uint64_t failovers_ = 0;

@@ -249,9 +249,27 @@ void ActiveTracker::apply(const std::optional<ActiveChange>& change) {
 std::optional<ActiveBackend> ActiveTracker::active() const { return decision_.active(); }
 
 void ActiveTracker::reportDataPathFailure(size_t backend_index, std::string_view reason) {
-  if (backend_index >= options_.backends.size()) return;
-  spdlog::debug("Backend {}: data path failure: {}", options_.backends[backend_index].name, reason);
-  decision_.onDataPathFailure(backend_index, reason, nowMs());
+  // `backend_index` is the backend's id (ActiveBackend::index), which a reload may have moved
+  // in the list, or removed.
+  const std::optional<size_t> position = decision_.positionOf(backend_index);
+  if (!position || *position >= options_.backends.size()) return;
+  spdlog::debug("Backend {}: data path failure: {}", options_.backends[*position].name, reason);
+  decision_.onDataPathFailure(*position, reason, nowMs());
+  probeSoon();
+}
+
+void ActiveTracker::reconfigure(bool ftDirChanged) {
+  // Probes in flight were addressed by list position, which a reload may change.
+  http_.cancelAll();
+  probing_.assign(options_.backends.size(), false);
+  plainNats_.assign(options_.backends.size(), false);
+  if (ftDirChanged) lastFtStatus_.clear();
+  apply(decision_.reconfigure(options_.backends, !options_.ft_dir.empty(), ftDirChanged,
+                              options_.probe.rise, options_.probe.fall, nowMs()));
+  if (!started_ || stopped_) return;
+  roundTimer_.cancel();
+  ftFastTimer_.cancel();
+  scheduleNextRound();
   probeSoon();
 }
 

@@ -10,6 +10,9 @@
 // failure. Rounds start every probe.interval plus up to 10% jitter; a backend whose previous
 // probe is still out is skipped. Health requests only read the cached state.
 //
+// Reload: `options` is held by reference and may be updated in place between loop callbacks
+// (config_reload.h); reconfigure() then takes the new backends, probe settings and ft dir.
+//
 // Single-threaded: every call on the loop thread. Observers are never called from inside
 // reportDataPathFailure() (the re-evaluation runs from the loop right after).
 #pragma once
@@ -62,6 +65,12 @@ class ActiveTracker final : public UpstreamSelector {
   void stop();
   // Runs a round (FT read + probes) on the next loop iteration; coalesces repeated calls.
   void probeSoon();
+  // After the options were updated in place by a reload: re-reads backends, probe settings and
+  // the ft dir. Backends that stay keep their probe state and their ActiveBackend::index, so
+  // the active stays active unless it was removed or re-addressed (then observers hear of the
+  // change at once, as on a failover). Probes in flight are cancelled and a round runs soon,
+  // the next ones at the new interval. `ftDirChanged`: the FT verdict is forgotten.
+  void reconfigure(bool ftDirChanged);
 
   [[nodiscard]] std::optional<ActiveBackend> active() const override;
   void reportDataPathFailure(size_t backend_index, std::string_view reason) override;

@@ -140,6 +140,28 @@ void GatewayServer::closeNextLameDuckSession() {
   if (!last) lameDuckTimer_.startOnce(lameDuckStep_, [this] { closeNextLameDuckSession(); });
 }
 
+namespace {
+
+// A template, so the call is only compiled when the session layer provides it.
+template <typename S>
+bool applyReloadedLimits(S& session) {
+  if constexpr (TakesReloadedLimits<S>) {
+    session.applyReloadedLimits();
+    return true;
+  } else {
+    return false;
+  }
+}
+
+}  // namespace
+
+size_t GatewayServer::optionsReloaded() {
+  size_t updated = 0;
+  for (const Session::Ptr& session : liveSessions())
+    if (applyReloadedLimits(*session)) ++updated;
+  return updated;
+}
+
 void GatewayServer::shutdown() {
   listener_.close();
   if (observerToken_) {

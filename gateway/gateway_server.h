@@ -7,6 +7,9 @@
 // Lame duck: stop accepting, tell protocol-1 clients ("ldm":true), close the sessions spread
 // over the duration, then report done so main can exit 0.
 //
+// Config reload: the options object is updated in place (config_reload.h); sessions read it
+// when they use a value, and optionsReloaded() lets live sessions take the new limits.
+//
 // Single-threaded: every call on the loop thread. Destroy before the EventLoop.
 #pragma once
 
@@ -28,6 +31,15 @@
 
 namespace ftgate::gateway {
 
+// Whether a live Session can take reloaded limits (Session::applyReloadedLimits(), owned by the
+// session layer). Without it, live sessions keep the max_payload / max_control_line they
+// started with and only new sessions get the new ones.
+template <typename S>
+concept TakesReloadedLimits = requires(S& session) {
+  session.applyReloadedLimits();
+};
+inline constexpr bool kLiveSessionsTakeReloadedLimits = TakesReloadedLimits<Session>;
+
 class GatewayServer {
  public:
   // `options` and `selector` must outlive the server.
@@ -48,6 +60,11 @@ class GatewayServer {
   [[nodiscard]] bool inLameDuck() const { return lameDuck_; }
   // Stops accepting and closes every session now (reason Shutdown). Idempotent.
   void shutdown();
+  // The options were updated in place by a config reload: live sessions take the new limits
+  // for their next frames (when kLiveSessionsTakeReloadedLimits); max_connections applies to
+  // the next accept. The listen address is never changed here. Returns how many live sessions
+  // took the new limits.
+  size_t optionsReloaded();
 
   [[nodiscard]] const RelayStats& stats() const { return stats_; }
   [[nodiscard]] std::vector<SessionSnapshot> sessions() const;

@@ -1,7 +1,9 @@
 // ftgate: parse options, set up logging, start tracking the active broker, open the client
 // listener and the monitoring listener, run the loop. SIGTERM / SIGINT: lame duck (stop
 // accepting, spread the closes of the sessions over lame_duck_duration — a tenth of it for
-// SIGINT — then exit 0; a second signal exits at once). SIGHUP: reload is not supported yet.
+// SIGINT — then exit 0; a second signal exits at once). SIGHUP: reload the configuration
+// (config_reload.h): the file and flags are read again as at start; a configuration that does
+// not validate is refused and the running one kept.
 // Exit statuses: 0 after a signal, 1 for bad options or a port that cannot be opened.
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -17,6 +19,7 @@
 #include "common/net/event_loop.h"
 #include "common/net/signal_watcher.h"
 #include "gateway/active_tracker.h"
+#include "gateway/config_reload.h"
 #include "gateway/gateway_server.h"
 #include "gateway/monitor.h"
 #include "gateway/options_loader.h"
@@ -36,7 +39,10 @@ std::string makeGatewayId() {
   return id;
 }
 
-int run(const GatewayOptions& options) {
+// `options` is the one options object everything holds by reference; a reload updates it in
+// place. `reloadOptions` reads the options again as at start.
+int run(GatewayOptions& options, ConfigReloader::Loader reloadOptions) {
+  const auto loadedAt = std::chrono::system_clock::now();
   spdlog::info("Starting ftgate version {}", FTGATE_VERSION);
   spdlog::info("Process id: {}", ::getpid());
   if (!options.config_file.empty())
@@ -83,6 +89,8 @@ int run(const GatewayOptions& options) {
     monitor->setIdentity(identity);
     spdlog::info("Starting http monitor on {}", identity.http);
   }
+  ConfigReloader reloader(options, *tracker, *relay, std::move(reloadOptions), loadedAt);
+  if (monitor) monitor->setReloadStats(&reloader.stats());
   spdlog::info("Gateway id: {}", identity.gateway_id);
 
   bool stopping = false;
@@ -97,7 +105,11 @@ int run(const GatewayOptions& options) {
   };
   int rc = signals.watch({SIGTERM, SIGINT, SIGHUP}, [&](int signum) {
     if (signum == SIGHUP) {
-      spdlog::warn("SIGHUP: configuration reload is not supported yet; restart ftgate");
+      if (stopping) {
+        spdlog::warn("SIGHUP ignored: shutting down");
+        return;
+      }
+      (void)reloader.reload();  // logs and counts both outcomes
       return;
     }
     const char* name = signum == SIGTERM ? "SIGTERM" : "SIGINT";
@@ -141,10 +153,10 @@ int main(int argc, char** argv) {
     if (!load.output.empty()) std::fputs(load.output.c_str(), stdout);
     return load.exitCode;
   }
-  const GatewayOptions& options = load.options;
+  GatewayOptions& options = load.options;
   log::LogOptions logOptions{options.debug, options.trace, options.log_file};
   if (std::string error = log::setup(logOptions); !error.empty())
     spdlog::error("cannot open the log file: {}", error);
   for (const std::string& w : load.warnings) spdlog::warn("{}", w);
-  return run(options);
+  return run(options, [argc, argv] { return loadGatewayOptions(argc, argv); });
 }

@@ -16,7 +16,7 @@ Monitor::Monitor(net::EventLoop& loop, GatewayIdentity identity, const ActiveTra
   });
   server_.route("/varz", [this](const http::HttpRequest&) {
     return http::HttpResponse::json(
-        200, renderVarz(identity_, tracker_.snapshot(), relayStats(), Clock::now()));
+        200, renderVarz(identity_, tracker_.snapshot(), relayStats(), Clock::now(), reload_));
   });
   server_.route("/backendz", [this](const http::HttpRequest&) {
     return http::HttpResponse::json(200, renderBackendz(tracker_.snapshot()));
@@ -28,7 +28,7 @@ Monitor::Monitor(net::EventLoop& loop, GatewayIdentity identity, const ActiveTra
   });
   server_.route("/metrics", [this](const http::HttpRequest&) {
     http::HttpResponse r = http::HttpResponse::text(
-        200, renderMetrics(identity_, tracker_.snapshot(), relayStats(), Clock::now()));
+        200, renderMetrics(identity_, tracker_.snapshot(), relayStats(), Clock::now(), reload_));
     r.contentType = "text/plain; version=0.0.4; charset=utf-8";
     return r;
   });

@@ -32,6 +32,8 @@ class Monitor {
   // Sets the relay once it exists (or nullptr while it is gone).
   void setRelay(const GatewayServer* relay) { relay_ = relay; }
   void setIdentity(GatewayIdentity identity) { identity_ = std::move(identity); }
+  // Reload counters for /varz and /metrics (nullptr: not shown). Must outlive the monitor.
+  void setReloadStats(const ReloadStats* reload) { reload_ = reload; }
   // Stops listening and closes open connections. Idempotent.
   void close();
 
@@ -41,6 +43,7 @@ class Monitor {
   GatewayIdentity identity_;
   const ActiveTracker& tracker_;
   const GatewayServer* relay_;
+  const ReloadStats* reload_ = nullptr;
   http::HttpServer server_;
 };
 

@@ -70,7 +70,7 @@ http::HttpResponse renderHealthz(const TrackerSnapshot& t) {
 }
 
 json renderVarz(const GatewayIdentity& id, const TrackerSnapshot& t, const RelayStats* relay,
-                std::chrono::system_clock::time_point now) {
+                std::chrono::system_clock::time_point now, const ReloadStats* reload) {
   const int64_t uptime = uptimeMs(id, now);
   json v;
   v["server_id"] = id.gateway_id;
@@ -99,6 +99,11 @@ json renderVarz(const GatewayIdentity& id, const TrackerSnapshot& t, const Relay
     forEachRelayStat(*relay, [&](std::string_view name, StatKind, std::string_view,
                                  uint64_t value) { stats[std::string(name)] = value; });
     v["relay"] = std::move(stats);
+  }
+  if (reload != nullptr) {
+    v["config_load_time"] = rfc3339(reload->config_load_time);
+    v["reloads"] = reload->reloads;
+    v["reload_failures"] = reload->reload_failures;
   }
   v["start"] = rfc3339(id.start);
   v["now"] = rfc3339(now);
@@ -168,7 +173,8 @@ json renderConnz(const std::vector<SessionSnapshot>& sessions,
 }
 
 std::string renderMetrics(const GatewayIdentity& id, const TrackerSnapshot& t,
-                          const RelayStats* relay, std::chrono::system_clock::time_point now) {
+                          const RelayStats* relay, std::chrono::system_clock::time_point now,
+                          const ReloadStats* reload) {
   std::string out;
   auto metric = [&](std::string_view name, std::string_view type, std::string_view help,
                     double value) {
@@ -176,6 +182,18 @@ std::string renderMetrics(const GatewayIdentity& id, const TrackerSnapshot& t,
                        type, name, value);
   };
   forEachGatewayStat(t, uptimeMs(id, now), metric);
+  if (reload != nullptr) {
+    metric("reloads", "counter", "Configuration reloads (SIGHUP) that applied",
+           static_cast<double>(reload->reloads));
+    metric("reload_failures", "counter",
+           "Configuration reloads refused because the file did not validate",
+           static_cast<double>(reload->reload_failures));
+    metric("config_load_time_seconds", "gauge", "Unix time the running configuration was loaded",
+           static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   reload->config_load_time.time_since_epoch())
+                                   .count()) /
+               1000.0);
+  }
   out +=
       "# HELP ftgate_backend_up 1 when the backend is up (after rise/fall), by state\n"
       "# TYPE ftgate_backend_up gauge\n";

@@ -6,7 +6,8 @@
 //              "error":"no active backend: ..."}. Cached state only: never probes.
 //   /livez     200 {"status":"ok"} while the process runs
 //   /varz      gateway id, version, addresses, active, epoch, failovers, detection time, uptime,
-//              and every relay stat (relay_stats.h) under its own name
+//              config_load_time, reloads, reload_failures, and every relay stat
+//              (relay_stats.h) under its own name
 //   /backendz  every backend: name, url, monitor, state, last probe, consecutive counts
 //   /connz     sessions: client address, backend, bytes, messages, uptime (never credentials)
 //   /metrics   Prometheus text: the same numbers as /varz, prefixed "ftgate_"
@@ -33,16 +34,26 @@ struct GatewayIdentity {
   std::chrono::system_clock::time_point start;
 };
 
+// Configuration reloads (SIGHUP, config_reload.h), as /varz and /metrics show them.
+struct ReloadStats {
+  std::chrono::system_clock::time_point config_load_time;  // start, or the last good reload
+  uint64_t reloads = 0;                                    // reloads that applied
+  uint64_t reload_failures = 0;                            // refused: the config did not validate
+};
+
 [[nodiscard]] http::HttpResponse renderHealthz(const TrackerSnapshot& tracker);
+// `reload` may be nullptr (no reload fields then).
 [[nodiscard]] nlohmann::json renderVarz(const GatewayIdentity& identity,
                                         const TrackerSnapshot& tracker, const RelayStats* relay,
-                                        std::chrono::system_clock::time_point now);
+                                        std::chrono::system_clock::time_point now,
+                                        const ReloadStats* reload = nullptr);
 [[nodiscard]] nlohmann::json renderBackendz(const TrackerSnapshot& tracker);
 [[nodiscard]] nlohmann::json renderConnz(const std::vector<SessionSnapshot>& sessions,
                                          std::chrono::system_clock::time_point now);
 [[nodiscard]] std::string renderMetrics(const GatewayIdentity& identity,
                                         const TrackerSnapshot& tracker, const RelayStats* relay,
-                                        std::chrono::system_clock::time_point now);
+                                        std::chrono::system_clock::time_point now,
+                                        const ReloadStats* reload = nullptr);
 [[nodiscard]] std::string renderStatusPage(const GatewayIdentity& identity,
                                            const TrackerSnapshot& tracker, const RelayStats* relay,
                                            std::chrono::system_clock::time_point now);

@@ -17,7 +17,11 @@
 namespace ftgate::gateway {
 
 struct ActiveBackend {
-  size_t index = 0;  // position in GatewayOptions::backends
+  // Identifies the backend for the life of the process: its position in
+  // GatewayOptions::backends at start; a backend added (or re-addressed) by a config reload gets
+  // a new number, and a removed backend's number is never given to another. So equal indexes
+  // mean the same server, across reloads.
+  size_t index = 0;
   std::string name;  // BackendOptions::name
   std::string host;  // from BackendOptions::url
   uint16_t port = 0;
