@@ -145,16 +145,18 @@ void ClientConnection::retireAllSubscriptions() {
 void ClientConnection::onData(std::string_view data) {
   if (state_ == ClientState::Closing) return;
   lastActivityMs_ = server_.loop().now();
+  input_ = data;
   nats::Frame frame;
   while (state_ != ClientState::Closing) {
     const nats::Status status = parser_.next(data, frame);
-    if (status == nats::Status::NeedMore) return;
+    if (status == nats::Status::NeedMore) break;
     if (status == nats::Status::Error) {
       onParseError(parser_.error());
-      return;
+      break;
     }
-    if (!handleFrame(frame)) return;
+    if (!handleFrame(frame)) break;
   }
+  input_ = {};  // the read buffer is the socket's again
 }
 
 void ClientConnection::onParseError(nats::ParseError error) {
@@ -263,8 +265,18 @@ bool ClientConnection::handlePublish(const nats::Frame& frame) {
     return true;
   }
   sendOkIfVerbose();
+  // A large payload lying wholly in the socket's read buffer goes out by reference; one the
+  // parser assembled from several reads lives in the parser and is copied.
+  net::TcpConnection::BufferOwner owner;
+  if (connection_ && frame.payload.size() >= net::TcpConnection::kReferenceThreshold) {
+    const auto at = reinterpret_cast<uintptr_t>(frame.payload.data());
+    const auto begin = reinterpret_cast<uintptr_t>(input_.data());
+    if (at >= begin && at + frame.payload.size() <= begin + input_.size()) {
+      owner = connection_->readBufferOwner();
+    }
+  }
   const bool delivered = server_.route(this, frame.subject, frame.reply,
-                                       withHeaders ? frame.header_bytes : 0, frame.payload);
+                                       withHeaders ? frame.header_bytes : 0, frame.payload, owner);
   if (!delivered && !frame.reply.empty() && wantsNoResponders()) {
     server_.deliverNoResponders(*this, frame.reply);
   }
@@ -319,7 +331,8 @@ void ClientConnection::sendOkIfVerbose() {
 }
 
 void ClientConnection::deliver(const Subscription& sub, std::string_view subject,
-                               std::string_view reply, size_t header_bytes, std::string_view data) {
+                               std::string_view reply, size_t header_bytes, std::string_view data,
+                               const net::TcpConnection::BufferOwner& dataOwner) {
   lineScratch_.clear();
   if (header_bytes > 0 && options_.headers) {
     nats::appendHmsgControlLine(lineScratch_, subject, sub.sid, reply, header_bytes, data.size());
@@ -330,11 +343,15 @@ void ClientConnection::deliver(const Subscription& sub, std::string_view subject
   ++outMsgs_;
   outBytes_ += data.size();
   lastActivityMs_ = server_.loop().now();
-  // Three appends into the same coalescing chunk: no allocation, no syscall here. A write
-  // that passes max_pending closes this client as a slow consumer from inside write().
-  if (!connection_->write(lineScratch_)) return;
-  if (!connection_->write(data)) return;
-  (void)connection_->write(kCrlf);
+  // A write that passes max_pending closes this client as a slow consumer from inside write().
+  if (dataOwner && data.size() >= net::TcpConnection::kReferenceThreshold) {
+    if (!connection_->write(lineScratch_)) return;
+    if (!connection_->writeReferenced(data, dataOwner)) return;
+    (void)connection_->write(kCrlf);
+    return;
+  }
+  // One frame into the coalescing chunk: no allocation, no syscall here.
+  (void)connection_->write({lineScratch_, data, kCrlf});
 }
 
 void ClientConnection::writeDeadlineTick(uint64_t nowMs, std::chrono::milliseconds deadline) {

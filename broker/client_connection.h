@@ -59,9 +59,11 @@ class ClientConnection {
   void onSocketClosed(int status);
 
   // Writes one MSG (header_bytes == 0) or HMSG to this client for `sub`. data = headers +
-  // payload. A client without headers support gets a MSG with the payload only.
+  // payload. A client without headers support gets a MSG with the payload only. With
+  // `dataOwner` set (it keeps `data` alive), a large payload is queued by reference.
   void deliver(const Subscription& sub, std::string_view subject, std::string_view reply,
-               size_t header_bytes, std::string_view data);
+               size_t header_bytes, std::string_view data,
+               const net::TcpConnection::BufferOwner& dataOwner);
 
   // The server's keep-alive tick: PING, or close as stale when ping_max are unanswered.
   void keepAliveTick(int pingMax);
@@ -121,6 +123,7 @@ class ClientConnection {
   uint64_t writeStalledSinceMs_ = 0;  // loop clock; when output last made progress
   uint64_t inMsgs_ = 0, outMsgs_ = 0, inBytes_ = 0, outBytes_ = 0;
   std::string lineScratch_;  // MSG/HMSG control lines, reused
+  std::string_view input_;   // during onData: the socket's read chunk being parsed
 };
 
 }  // namespace ftgate::broker

@@ -189,7 +189,8 @@ void Server::retireSubscription(std::unique_ptr<Subscription> sub) {
 }
 
 bool Server::deliverTo(ClientConnection* publisher, Subscription* sub, std::string_view subject,
-                       std::string_view reply, size_t header_bytes, std::string_view data) {
+                       std::string_view reply, size_t header_bytes, std::string_view data,
+                       const net::TcpConnection::BufferOwner& dataOwner) {
   ClientConnection* client = sub->client;
   if (client == nullptr || client->closing()) return false;
   if (client == publisher && !publisher->echo()) return false;
@@ -204,7 +205,7 @@ bool Server::deliverTo(ClientConnection* publisher, Subscription* sub, std::stri
       handler->second(message);
     }
   } else {
-    client->deliver(*sub, subject, reply, header_bytes, data);
+    client->deliver(*sub, subject, reply, header_bytes, data, dataOwner);
   }
   if (sub->max_msgs != 0 && sub->delivered >= sub->max_msgs && sub->client != nullptr) {
     if (client->isInternal()) {
@@ -217,20 +218,21 @@ bool Server::deliverTo(ClientConnection* publisher, Subscription* sub, std::stri
 }
 
 bool Server::route(ClientConnection* publisher, std::string_view subject, std::string_view reply,
-                   size_t header_bytes, std::string_view data) {
+                   size_t header_bytes, std::string_view data,
+                   const net::TcpConnection::BufferOwner& dataOwner) {
   const MatchResultPtr result = index_.match(subject);
   if (result->empty()) return false;
   beginDelivery();
   bool delivered = false;
   for (Subscription* sub : result->plain) {
-    delivered |= deliverTo(publisher, sub, subject, reply, header_bytes, data);
+    delivered |= deliverTo(publisher, sub, subject, reply, header_bytes, data, dataOwner);
   }
   for (const QueueGroupMatch& group : result->queues) {
     const size_t members = group.members.size();
     const size_t first = static_cast<size_t>(queueCursor_++ % members);
     for (size_t i = 0; i < members; ++i) {
       if (deliverTo(publisher, group.members[(first + i) % members], subject, reply, header_bytes,
-                    data)) {
+                    data, dataOwner)) {
         delivered = true;
         break;
       }
@@ -257,7 +259,7 @@ void Server::deliverNoResponders(ClientConnection& requester, std::string_view r
   beginDelivery();
   // Delivered as if published with no reply, straight to the requester (echo does not apply:
   // the server, not the requester, is the publisher).
-  (void)deliverTo(nullptr, target, reply, {}, kNoRespondersHeader.size(), kNoRespondersHeader);
+  (void)deliverTo(nullptr, target, reply, {}, kNoRespondersHeader.size(), kNoRespondersHeader, {});
   endDelivery();
 }
 

@@ -93,9 +93,11 @@ class Server {
 
   // --- used by ClientConnection (same module) ---
   // Delivers one published message to every matching subscription. `publisher` is null for
-  // internal publishes. Returns true when at least one subscription got it.
+  // internal publishes. Returns true when at least one subscription got it. `dataOwner`, when
+  // set, keeps `headers_and_payload` alive: large payloads then leave by reference (no copy).
   bool route(ClientConnection* publisher, std::string_view subject, std::string_view reply,
-             size_t header_bytes, std::string_view headers_and_payload);
+             size_t header_bytes, std::string_view headers_and_payload,
+             const net::TcpConnection::BufferOwner& dataOwner = {});
   // Sends the `NATS/1.0 503` status to the requester's own subscriptions on `reply`.
   void deliverNoResponders(ClientConnection& requester, std::string_view reply);
   // Logs the close once and counts it; the client has already left the Connected states.
@@ -116,7 +118,8 @@ class Server {
   void sendPings();
   // Delivers to one subscription; false when it was skipped (retired, or echo is off).
   bool deliverTo(ClientConnection* publisher, Subscription* sub, std::string_view subject,
-                 std::string_view reply, size_t header_bytes, std::string_view data);
+                 std::string_view reply, size_t header_bytes, std::string_view data,
+                 const net::TcpConnection::BufferOwner& dataOwner);
   [[nodiscard]] std::string infoJsonFor(const ClientConnection& client) const;
   void beginDelivery() { ++deliveryDepth_; }
   // Frees what was retired during delivery once the outermost delivery loop is done.

@@ -12,6 +12,11 @@
 // single uv_write. While that write is in flight, new output fills the next chunk (double
 // buffering); no allocation or syscall per write() in the steady state.
 //
+// By reference: writeReferenced() queues bytes without copying them, kept alive by a
+// BufferOwner until the kernel has them (or the connection closes). readBufferOwner() hands out
+// the read buffer the current onData view points into; while any such reference is held, the
+// next read goes into a fresh buffer, so referenced bytes never change under a queued write.
+//
 // Input: starts with setOnData; one 64 KB read buffer per connection, reused for every read.
 // onData's view is valid only during the callback. nread == 0 is ignored (not EOF).
 //
@@ -55,9 +60,16 @@ class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
   using CloseCallback = std::function<void(int status)>;
   using EventCallback = std::function<void()>;
   using ConnectCallback = std::function<void(Ptr connection, int status)>;
+  // Keeps bytes queued by writeReferenced alive and unchanged.
+  using BufferOwner = std::shared_ptr<const void>;
 
   static constexpr size_t kReadBufferSize = 64 * 1024;
   static constexpr std::chrono::milliseconds kDrainLinger{5000};
+  // Below this size a copy into the output chunk is cheaper than an iovec of its own; at or
+  // above it, callers should prefer writeReferenced. A referenced slice pins the whole read
+  // buffer it lies in, so pinned memory stays within kReadBufferSize / kReferenceThreshold = 4
+  // times the queued bytes that max_pending-style caps count.
+  static constexpr size_t kReferenceThreshold = 16 * 1024;
 
   // Dials host:port (IP literal or name; names resolve asynchronously). The callback runs
   // exactly once, with an open connection and 0, or with nullptr and a libuv error
@@ -76,6 +88,15 @@ class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
   // Copies `data` into the outgoing queue. False when the connection no longer accepts output
   // (not open, draining, or the hard cap was just passed).
   bool write(std::string_view data);
+  // Copies the pieces as one frame: kept in one chunk when they fit one, one watermark and
+  // hard-cap check for all of them. Same result as write().
+  bool write(std::initializer_list<std::string_view> parts);
+  // Queues `data` without copying; `owner` keeps it alive and unchanged until the kernel has
+  // taken it or the connection closes (then it is released). Same result as write().
+  bool writeReferenced(std::string_view data, BufferOwner owner);
+  // Only inside onData: the owner of the read buffer the callback's view points into.
+  // Holding it keeps those bytes as they are (later reads go to a fresh buffer).
+  [[nodiscard]] BufferOwner readBufferOwner() const { return readBuffer_; }
   // Takes `data` without copying (for large buffers). Same result as write().
   bool writeOwned(std::string&& data);
   // Bytes accepted by write() but not yet handed to the kernel.
@@ -126,7 +147,13 @@ class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
  private:
   struct Chunk {
     std::string bytes;
-    bool sealed = false;  // from writeOwned: never appended to, never recycled
+    bool sealed = false;  // from writeOwned/writeReferenced: never appended to, never recycled
+    BufferOwner owner;    // writeReferenced: keeps `referenced` alive
+    std::string_view referenced;
+
+    [[nodiscard]] std::string_view view() const {
+      return owner ? referenced : std::string_view(bytes);
+    }
   };
 
   void closeFromLoop() override { close(); }
@@ -134,6 +161,10 @@ class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
 
   bool afterQueued(size_t bytes);
   void startChunk();
+  // Appends to the queue (no watermark or cap check): afterQueued must follow.
+  void appendToQueue(std::string_view data);
+  // Before each read: a read buffer someone still references is left to them.
+  char* bufferForNextRead();
   void onRead(ssize_t nread);
   void onWriteDone(int status);
   void onOutputDrained();
@@ -149,7 +180,7 @@ class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
   uv_shutdown_t shutdownReq_{};
   ConnectionState state_ = ConnectionState::kConnecting;
   Ptr self_;  // set while the uv handle is open: the object outlives its handle
-  std::unique_ptr<char[]> readBuffer_;
+  std::shared_ptr<char[]> readBuffer_;  // shared only with writeReferenced owners
 
   DataCallback onData_;
   CloseCallback onClose_;

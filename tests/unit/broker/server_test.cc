@@ -367,6 +367,38 @@ TEST(ServerTest, SlowConsumerIsClosedWithoutErrAndCounted) {
   EXPECT_EQ(server.stats().closes[static_cast<size_t>(CloseReason::SlowConsumer)], 1u);
 }
 
+// Large payloads leave by reference to the publisher's read buffer: a subscriber that reads
+// only after the publisher has sent everything must still get every message intact, in order.
+TEST(ServerTest, LargeMessagesReachASubscriberThatReadsLateIntactAndInOrder) {
+  ServerThread server(BrokerOptions{});
+  auto late = connectClient(server.port());
+  ASSERT_TRUE(late->send("SUB big 1\r\n"));
+  sync(*late);
+  auto pub = connectClient(server.port());
+  constexpr int kMessages = 300;
+  auto payloadOf = [](int i) {
+    std::string payload(20 * 1024 + i, '\0');
+    for (size_t j = 0; j < payload.size(); ++j) payload[j] = static_cast<char>('a' + (i + j) % 26);
+    return payload;
+  };
+  std::string frames;
+  for (int i = 0; i < kMessages; ++i) {
+    const std::string payload = payloadOf(i);
+    frames += "PUB big " + std::to_string(payload.size()) + "\r\n" + payload + "\r\n";
+  }
+  ASSERT_TRUE(pub->send(frames));
+  sync(*pub);  // the server has read (and queued) every message before `late` reads one
+  for (int i = 0; i < kMessages; ++i) {
+    const std::string payload = payloadOf(i);
+    const std::string frame =
+        "MSG big 1 " + std::to_string(payload.size()) + "\r\n" + payload + "\r\n";
+    std::string got;
+    ASSERT_TRUE(late->expect(frame, 5s, &got)) << "message " << i;
+    EXPECT_TRUE(got == frame) << "message " << i << " is not the next bytes";
+  }
+  sync(*late);
+}
+
 TEST(ServerTest, WriteDeadlineClosesAClientThatStopsReading) {
   BrokerOptions options;
   options.max_pending = 512 * 1024 * 1024;  // far away: only the deadline can cut the client

@@ -196,6 +196,97 @@ TEST_F(TcpTest, LargeWritesArriveIntact) {
   EXPECT_TRUE(waitFor([&] { return client->queuedBytes() == 0; }));
 }
 
+// A relay as the broker runs one: every chunk read from the sender is queued to a slow
+// receiver by reference to the sender's read buffer, while the sender keeps sending. The
+// receiver must get exactly the bytes sent: a referenced read buffer is never read into again.
+class TcpRelayTest : public TcpTest {
+ protected:
+  // sender -> in (accepted) ==by reference==> out (accepted) -> receiver
+  void relay() {
+    listen();
+    sender_ = dial("127.0.0.1", listener_->port());
+    ASSERT_TRUE(waitFor([&] { return accepted_.size() == 1; }));
+    receiver_ = dial("127.0.0.1", listener_->port());
+    ASSERT_TRUE(waitFor([&] { return accepted_.size() == 2; }));
+    receiver_->pauseReading();
+    in_ = accepted_[0];
+    out_ = accepted_[1];
+    in_->setOnData([this](std::string_view data) {
+      TcpConnection::BufferOwner owner = in_->readBufferOwner();
+      if (buffers_.empty() || buffers_.back().lock() != owner) buffers_.push_back(owner);
+      ASSERT_TRUE(out_->writeReferenced(data, std::move(owner)));
+    });
+  }
+
+  TcpConnection::Ptr sender_, receiver_, in_, out_;
+  std::vector<std::weak_ptr<const void>> buffers_;  // every read buffer referenced
+
+  [[nodiscard]] size_t buffersAlive() const {
+    size_t alive = 0;
+    for (const auto& buffer : buffers_) alive += buffer.expired() ? 0 : 1;
+    return alive;
+  }
+};
+
+TEST_F(TcpRelayTest, ReferencedReadBuffersSurviveASlowReaderWhileTheSenderKeepsSending) {
+  relay();
+  // More than loopback's socket buffers hold, so the relay's queue must grow.
+  const std::string data = pattern(24 * 1024 * 1024 + 5);
+  // Written in pieces over many loop turns, so the relay reads (and references) many buffers
+  // while the receiver reads nothing.
+  for (size_t at = 0; at < data.size(); at += 256 * 1024) {
+    ASSERT_TRUE(sender_->write(std::string_view(data).substr(at, 256 * 1024)));
+    loop_.runOnce(false);
+  }
+  ASSERT_TRUE(waitFor([&] { return in_->bytesRead() == data.size(); }));
+  EXPECT_GT(out_->queuedBytes(), 0u);
+  EXPECT_TRUE(clientReceived_.empty());
+  receiver_->resumeReading();
+  EXPECT_TRUE(waitFor([&] { return clientReceived_.size() >= data.size(); }));
+  EXPECT_TRUE(clientReceived_ == data);
+  EXPECT_TRUE(waitFor([&] { return out_->queuedBytes() == 0; }));
+  // Written out: only the relay's current read buffer may still be alive.
+  EXPECT_GT(buffers_.size(), 1u);
+  EXPECT_LE(buffersAlive(), 1u);
+}
+
+TEST_F(TcpRelayTest, ClosingWithReferencedChunksQueuedReleasesTheReadBuffers) {
+  relay();
+  const std::string data = pattern(24 * 1024 * 1024);
+  ASSERT_TRUE(sender_->write(data));
+  ASSERT_TRUE(waitFor([&] { return in_->bytesRead() == data.size(); }));
+  ASSERT_GT(out_->queuedBytes(), 0u);
+  EXPECT_GT(buffersAlive(), 1u);  // the queued ones, besides the relay's current buffer
+  bool outClosed = false;
+  out_->setOnClose([&](int) { outClosed = true; });
+  out_->close();
+  EXPECT_FALSE(out_->writeReferenced("late", std::make_shared<int>(1)));
+  ASSERT_TRUE(waitFor([&] { return outClosed; }));
+  EXPECT_LE(buffersAlive(), 1u);
+  // The sender side goes on working after its buffers were released elsewhere.
+  in_->setOnData([this](std::string_view bytes) { serverReceived_.append(bytes); });
+  ASSERT_TRUE(sender_->write("after"));
+  EXPECT_TRUE(waitFor([&] { return serverReceived_ == "after"; }));
+}
+
+TEST_F(TcpTest, MultiPartWritesArriveAsOneFrameInOrder) {
+  listen();
+  auto client = dial("127.0.0.1", listener_->port());
+  std::string expected;
+  const std::string big = pattern(100 * 1024);  // larger than one output chunk
+  for (int i = 0; i < 3000; ++i) {
+    const std::string line = "MSG foo " + std::to_string(i) + " 5\r\n";
+    const std::string_view payload = i % 1000 == 999 ? std::string_view(big) : "hello";
+    ASSERT_TRUE(client->write({line, payload, "\r\n"}));
+    expected += line;
+    expected += payload;
+    expected += "\r\n";
+  }
+  EXPECT_EQ(client->queuedBytes(), expected.size());
+  EXPECT_TRUE(waitFor([&] { return serverReceived_.size() >= expected.size(); }));
+  EXPECT_TRUE(serverReceived_ == expected);
+}
+
 TEST_F(TcpTest, WatermarksFireAndReadingPausesAndResumes) {
   listen();
   auto client = dial("127.0.0.1", listener_->port());
