@@ -439,7 +439,10 @@ void FileStore::close() {
   std::vector<AppendFilePtr> files;
   std::vector<std::string> dirs;
   std::vector<FileReplacement> replacements;
-  (void)writeAllBuffered(&files, &dirs, &replacements);
+  // A compacted file whose bytes did not all reach the kernel must never be renamed over the
+  // complete old one: after a failed write the replacements are dropped (their .tmp files
+  // are removed at the next recovery).
+  if (!writeAllBuffered(&files, &dirs, &replacements) || failed_) replacements.clear();
   worker_->request(std::move(files), std::move(dirs), std::move(replacements), nullptr);
   worker_->stop();
   closed_ = true;

@@ -44,7 +44,6 @@ class FileSubStore final : public MemorySubStore {
   // Records in the file / records that hold live state.
   [[nodiscard]] uint64_t fileRecords() const { return tracker_.records(); }
   [[nodiscard]] uint64_t liveRecords() const { return subs_.size() + pendingTotal_; }
-  [[nodiscard]] uint64_t fileSize() const { return file_ ? file_->size() : 0; }
 
  private:
   [[nodiscard]] StoreStatus append(uint8_t type, const google::protobuf::MessageLite& rec);

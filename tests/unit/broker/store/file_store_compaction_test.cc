@@ -365,6 +365,34 @@ TEST(FileStoreCompaction, AppendsAfterACompactionLandInTheNewFile) {
   EXPECT_EQ(describeSubs(*s.store->lookupChannel("orders")->subs), expected);
 }
 
+// With sync_on_flush off nothing else is fsync'ed, but a compaction still syncs its new file
+// and the directory around the rename: losing power must not turn a complete file into an
+// empty one.
+TEST(FileStoreCompaction, WithSyncOffTheRewriteIsStillSynced) {
+  TempDir dir;
+  FileStoreOptions f = compactingAt(1024);
+  f.sync_on_flush = false;
+  std::string expected;
+  {
+    OpenStore s(dir.path(), f);
+    Channel* ch = s.channel("orders");
+    stan::SubState sub;
+    sub.set_durable_name("d");
+    ASSERT_EQ(ch->subs->createSub(sub), StoreStatus::Ok);
+    for (uint64_t seq = 1; seq <= 500; ++seq) {
+      ASSERT_EQ(ch->subs->addSeqPending(sub.id(), seq), StoreStatus::Ok);
+      if (seq != 250) ASSERT_EQ(ch->subs->ackSeqPending(sub.id(), seq), StoreStatus::Ok);
+    }
+    s.flush();
+    EXPECT_EQ(s.store->stats().compactions, 1u);
+    EXPECT_EQ(s.store->stats().fsyncs, 2u);  // the new subs.dat and its directory
+    EXPECT_FALSE(fileExists(dir / "orders/subs.dat.tmp"));
+    expected = describeSubs(*ch->subs);
+  }
+  OpenStore s(dir.path(), f);
+  EXPECT_EQ(describeSubs(*s.store->lookupChannel("orders")->subs), expected);
+}
+
 // A channel deleted while its subs.dat compaction waits for the sync worker's rename: the
 // directory is gone afterwards and a new channel of that name starts empty.
 TEST(FileStoreCompaction, DeletingAChannelWithACompactionInFlight) {
