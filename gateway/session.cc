@@ -78,6 +78,7 @@ Session::Session(PassKey, SessionContext& context, uint64_t id, net::TcpConnecti
               static_cast<size_t>(std::max<int64_t>(context.options.failover.buffer, 0))),
       holdTimer_(context.loop),
       retryTimer_(context.loop),
+      barrierTimer_(context.loop),
       started_(std::chrono::system_clock::now()),
       startedLoopMs_(context.loop.now()) {}
 
@@ -413,6 +414,7 @@ void Session::startMigration(CloseReason why) {
   client_.route.hold(cut);
   migration.switchOffset = client_.route.offset();
   client_.replay.beginSwitch();
+  context_.migration_barrier.depart(id_);
   spdlog::info("client {}: switching from backend {} ({}); holding its bytes", clientAddress(),
                backend_ ? backend_->backend.name : std::string("none"),
                closeReasonDescription(why));
@@ -433,6 +435,9 @@ void Session::startMigration(CloseReason why) {
 }
 
 void Session::abandonBackend(bool retryLater) {
+  // Waiting at the barrier on a backend that is no longer wanted: on the way again.
+  barrierTimer_.cancel();
+  context_.migration_barrier.depart(id_);
   if (backend_) backend_->close(false);
   backend_.reset();
   transition(SessionState::Holding);
@@ -467,7 +472,7 @@ void Session::advanceReplay() {
     sendReplay();
     if (state_ != SessionState::Replaying) return;
   }
-  if (protocol.takeSynced()) resumeRelaying();
+  if (protocol.takeSynced()) arriveAtBarrier();
 }
 
 void Session::sendReplay() {
@@ -477,7 +482,7 @@ void Session::sendReplay() {
   context_.stats.stan_publishes_resent +=
       client_.stan.appendUnackedBefore(migration_->switchOffset, out);
   if (out.empty()) {
-    resumeRelaying();  // nothing to rebuild (no CONNECT yet)
+    arriveAtBarrier();  // nothing to rebuild (no CONNECT yet); its held bytes still wait
     return;
   }
   // The PONG to this PING says the backend processed the whole replay: every +OK before it
@@ -487,7 +492,36 @@ void Session::sendReplay() {
   backend_->protocol.awaitSync();
 }
 
+void Session::arriveAtBarrier() {
+  std::weak_ptr<Session> weak = weak_from_this();
+  const bool released = context_.migration_barrier.arrive(id_, context_.loop.now(), [weak] {
+    if (auto self = weak.lock();
+        self && self->state_ == SessionState::Replaying && self->migration_) {
+      self->resumeRelaying();
+    }
+  });
+  if (!released) armBarrierTimer();
+}
+
+// Any waiter's timer releases the whole round once the bound passed (each arms one, so the
+// round ends on time even when the session that arrived first has gone since).
+void Session::armBarrierTimer() {
+  const std::optional<uint64_t> deadline = context_.migration_barrier.releaseDeadline();
+  if (!deadline) return;
+  const uint64_t now = context_.loop.now();
+  std::weak_ptr<Session> weak = weak_from_this();
+  barrierTimer_.startOnce(std::chrono::milliseconds(*deadline > now ? *deadline - now : 0), [weak] {
+    auto self = weak.lock();
+    if (!self) return;
+    MigrationBarrier& barrier = self->context_.migration_barrier;
+    if (barrier.expire(self->context_.loop.now()) == 0 && barrier.isWaiting(self->id_)) {
+      self->armBarrierTimer();
+    }
+  });
+}
+
 void Session::resumeRelaying() {
+  barrierTimer_.cancel();
   BackendSide& backend = *backend_;
   backend.protocol.endReplay();
   std::string out;
@@ -528,6 +562,9 @@ void Session::close(CloseReason reason) {
   closeReason_ = reason;
   holdTimer_.close();
   retryTimer_.close();
+  barrierTimer_.close();
+  // Nobody waits for this session any more (may release the others at once).
+  context_.migration_barrier.leave(id_);
   ++context_.stats.closes[static_cast<size_t>(reason)];
   if (reason == CloseReason::SlowConsumer) ++context_.stats.slow_consumers;
 

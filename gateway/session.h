@@ -25,7 +25,8 @@
 // connection stays; its bytes are held (BackendRoute, up to failover.buffer) while the session
 // holds for an active (up to failover.hold), dials it, reads its INFO, replays CONNECT and the
 // live subscriptions and the streaming publishes without PubAck, ends the replay with a PING
-// and waits for its PONG (swallowing what the replay caused), re-asks the PINGs the old
+// and waits for its PONG (swallowing what the replay caused), waits at the migration barrier
+// until every session switching with it has done the same (bounded), re-asks the PINGs the old
 // backend never answered, flushes what the client sent meanwhile and relays again. Where that
 // cannot be correct the client is closed with a reason and reconnects to the same address.
 //
@@ -45,6 +46,7 @@
 #include "common/net/tcp_connection.h"
 #include "common/net/timer.h"
 #include "gateway/close_reason.h"
+#include "gateway/migration_barrier.h"
 #include "gateway/options.h"
 #include "gateway/relay_stats.h"
 #include "gateway/session_sides.h"
@@ -69,6 +71,9 @@ struct SessionContext {
   uint16_t listen_port = 0;  // the port presented in INFO
   // Called once, when a session reaches Closed (the registry drops it).
   std::function<void(Session&)> on_closed;
+  // Sessions switching backends together flush what they held only once all of them have
+  // their subscriptions on the new active (see migration_barrier.h).
+  MigrationBarrier migration_barrier;
 };
 
 // A /connz row. Never carries credentials (no user, pass, token, jwt, sig).
@@ -138,6 +143,9 @@ class Session final : public std::enable_shared_from_this<Session> {
   void startMigration(CloseReason why);
   void startReplaying();
   void sendReplay();
+  // The replay is answered: wait at the migration barrier, then resumeRelaying().
+  void arriveAtBarrier();
+  void armBarrierTimer();
   void resumeRelaying();
   // After the backend stream was fed while replaying: act on what the protocol saw.
   void advanceReplay();
@@ -160,6 +168,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   std::unique_ptr<BackendSide> backend_;
   net::Timer holdTimer_;       // connect_hold from accept
   net::Timer retryTimer_;      // backoff after a failed dial
+  net::Timer barrierTimer_;    // the migration barrier's bound, while waiting there
   uint64_t holdDeadline_ = 0;  // loop clock, ms
   bool counted_as_held_ = false;
   // Set from the start of a switch until relaying again.
