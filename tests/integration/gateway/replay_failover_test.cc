@@ -138,6 +138,46 @@ TEST(GatewayReplay, RawClientKeepsMaxCountVerboseAndPingOrder) {
   EXPECT_EQ(group.stat("closes_backend_failed"), 0u);
 }
 
+// What a publisher sends while the gateway holds its bytes during a switch reaches every
+// subscription of every other migrating session: held PUBs are flushed to the new active only
+// once every migrating session's SUBs are in place there (the migration barrier). On loopback
+// the sessions' replays finish close together, so this passed before the barrier too (also
+// with 10 000 subscriptions); it guards the behaviour, it does not provoke the race.
+TEST(GatewayReplay, MessagesHeldDuringTheSwitchReachEverySubscription) {
+  FtGroup group;
+  ASSERT_TRUE(group.start(/*startB=*/true)) << group.gw.process.log();
+  constexpr int kSubs = 2000;
+  constexpr int kHeld = 10;
+  RawClient sub;
+  ASSERT_TRUE(rawConnect(sub, group.gw.port, R"({"verbose":false})"));
+  std::string subs;
+  for (int sid = 1; sid <= kSubs; ++sid) subs += "SUB held " + std::to_string(sid) + "\r\n";
+  ASSERT_TRUE(sub.send(subs + "PING\r\n") && sub.expect("PONG\r\n", 10s));
+  RawClient pub;
+  ASSERT_TRUE(rawConnect(pub, group.gw.port, R"({"verbose":false})"));
+
+  group.brokerA.kill9();
+  // Both sessions are switching: what the publisher sends now is held by the gateway.
+  ASSERT_TRUE(waitFor([&] { return group.stat("migrations_started") == 2; }, 5s));
+  std::string pubs;
+  for (int i = 0; i < kHeld; ++i) pubs += "PUB held 1\r\nx\r\n";
+  ASSERT_TRUE(pub.send(pubs + "PING\r\n"));
+  ASSERT_TRUE(pub.expect("PONG\r\n", 10s)) << group.gw.process.log();
+  ASSERT_TRUE(sub.send("PING\r\n"));
+  std::string got;
+  ASSERT_TRUE(sub.expect("PONG\r\n", 10s, &got));
+  // Every subscription got every held message.
+  EXPECT_EQ(countOf(got, "MSG held "), static_cast<size_t>(kSubs * kHeld))
+      << "held messages reached the new active before all subscriptions were replayed\n"
+      << group.relayStats().dump();
+  for (int sid : {1, kSubs / 2, kSubs}) {
+    EXPECT_EQ(countOf(got, "MSG held " + std::to_string(sid) + " 1\r\n"),
+              static_cast<size_t>(kHeld))
+        << "sid " << sid;
+  }
+  EXPECT_EQ(group.stat("sessions_migrated"), 2u);
+}
+
 TEST(GatewayReplay, ClosesWhenTheClientSendsOverTheBuffer) {
   FtGroup group;
   ASSERT_TRUE(group.start(/*startB=*/false, "failover { buffer: 1KB, hold: 10s }\n"))
