@@ -215,6 +215,10 @@ void publishStan(stanConnection* sc, int intervalMs) {
       std::lock_guard<std::mutex> lock(stanPublishes.mutex);
       if (killMarks.load() != marksSeen) {
         marksSeen = killMarks.load();
+        // The previous switch's pause is still open at the next kill: it lasted at least this.
+        if (stanPublishes.openMarkNs != 0) {
+          stanPublishes.pauses.push_back(msBetween(stanPublishes.openMarkNs, lastMarkNs.load()));
+        }
         stanPublishes.openMarkNs = lastMarkNs.load();
       }
       stanPublishes.sentNs.push_back(now);
