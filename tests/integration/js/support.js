@@ -161,7 +161,8 @@ async function startGateway(dir, brokers, { debug = false, extraConf = [] } = {}
     'probe { interval: 100ms, timeout: 80ms, rise: 1, fall: 2 }',
     'lame_duck_duration: 1s',
     'backends: [',
-    ...brokers.map((b) => `  { name: ${b.name}, url: "${natsUrl(b.port)}", monitor: "http://127.0.0.1:${b.httpPort}" }`),
+    ...brokers.map((b) => `  { name: ${b.name}, url: "${natsUrl(b.port)}", `
+      + `monitor: "http://127.0.0.1:${b.httpPort}" }`),
     ']',
     `ft { dir: "${path.join(dir, 'store')}" }`,
     ...extraConf,
