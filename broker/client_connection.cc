@@ -259,7 +259,9 @@ bool ClientConnection::handlePublish(const nats::Frame& frame) {
   ++inMsgs_;
   inBytes_ += frame.total_bytes;
   server_.countIn(frame.total_bytes);
-  if (!nats::isValidPublishSubject(frame.subject)) {
+  // A subject the index has cached was validated when it was first published.
+  MatchResultPtr matched = server_.cachedMatch(frame.subject);
+  if (!matched && !nats::isValidPublishSubject(frame.subject)) {
     // nats-server only complains in pedantic mode; the message goes nowhere either way.
     if (options_.pedantic) writeRaw("-ERR 'Invalid Publish Subject'\r\n");
     return true;
@@ -275,8 +277,9 @@ bool ClientConnection::handlePublish(const nats::Frame& frame) {
       owner = connection_->readBufferOwner();
     }
   }
-  const bool delivered = server_.route(this, frame.subject, frame.reply,
-                                       withHeaders ? frame.header_bytes : 0, frame.payload, owner);
+  const bool delivered =
+      server_.route(this, frame.subject, frame.reply, withHeaders ? frame.header_bytes : 0,
+                    frame.payload, owner, std::move(matched));
   if (!delivered && !frame.reply.empty() && wantsNoResponders()) {
     server_.deliverNoResponders(*this, frame.reply);
   }

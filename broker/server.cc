@@ -219,8 +219,8 @@ bool Server::deliverTo(ClientConnection* publisher, Subscription* sub, std::stri
 
 bool Server::route(ClientConnection* publisher, std::string_view subject, std::string_view reply,
                    size_t header_bytes, std::string_view data,
-                   const net::TcpConnection::BufferOwner& dataOwner) {
-  const MatchResultPtr result = index_.match(subject);
+                   const net::TcpConnection::BufferOwner& dataOwner, MatchResultPtr matched) {
+  const MatchResultPtr result = matched ? std::move(matched) : index_.match(subject);
   if (result->empty()) return false;
   beginDelivery();
   bool delivered = false;

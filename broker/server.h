@@ -97,7 +97,13 @@ class Server {
   // set, keeps `headers_and_payload` alive: large payloads then leave by reference (no copy).
   bool route(ClientConnection* publisher, std::string_view subject, std::string_view reply,
              size_t header_bytes, std::string_view headers_and_payload,
-             const net::TcpConnection::BufferOwner& dataOwner = {});
+             const net::TcpConnection::BufferOwner& dataOwner = {},
+             MatchResultPtr matched = nullptr);
+  // The index's cached match for a subject published before, or null (see
+  // SubjectIndex::cachedMatch): a hit needs no validation and no second lookup in route().
+  [[nodiscard]] MatchResultPtr cachedMatch(std::string_view subject) {
+    return index_.cachedMatch(subject);
+  }
   // Sends the `NATS/1.0 503` status to the requester's own subscriptions on `reply`.
   void deliverNoResponders(ClientConnection& requester, std::string_view reply);
   // Logs the close once and counts it; the client has already left the Connected states.

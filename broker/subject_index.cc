@@ -242,6 +242,15 @@ MatchResultPtr SubjectIndex::match(std::string_view subject) {
   return result;
 }
 
+MatchResultPtr SubjectIndex::cachedMatch(std::string_view subject) {
+  const auto it = cache_.find(subject);
+  if (it == cache_.end()) return nullptr;
+  ++matches_;
+  ++cacheHits_;
+  it->second.recently_used = true;
+  return it->second.result;
+}
+
 MatchResultPtr SubjectIndex::computeMatch(std::string_view subject) const {
   auto result = std::make_shared<MatchResult>();
   const SubjectTokens tokens(subject);

@@ -100,6 +100,11 @@ class SubjectIndex {
   // null; the same shared result for repeated calls while nothing relevant changed.
   [[nodiscard]] MatchResultPtr match(std::string_view subject);
 
+  // The cached result for `subject`, or null when it is not cached (then nothing is counted;
+  // call match()). Only subjects given to match() are ever cached, so a hit also says the
+  // subject was accepted before: the broker skips re-validating it on the per-message path.
+  [[nodiscard]] MatchResultPtr cachedMatch(std::string_view subject);
+
   [[nodiscard]] size_t size() const { return subscriptions_; }
   [[nodiscard]] size_t cacheSize() const { return cache_.size(); }
   [[nodiscard]] SubjectIndexStats stats() const;

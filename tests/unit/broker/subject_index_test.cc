@@ -137,6 +137,22 @@ TEST_F(IndexFixture, RepeatedMatchesShareOneCachedResult) {
   EXPECT_EQ(index_.stats().matches, 2u);
 }
 
+TEST_F(IndexFixture, CachedMatchAnswersOnlyForSubjectsMatchedBeforeAndStillCurrent) {
+  add("foo.*");                                       // 1
+  EXPECT_EQ(index_.cachedMatch("foo.bar"), nullptr);  // never matched: not cached, not counted
+  EXPECT_EQ(index_.stats().matches, 0u);
+  const MatchResultPtr first = index_.match("foo.bar");
+  const MatchResultPtr cached = index_.cachedMatch("foo.bar");
+  EXPECT_EQ(cached.get(), first.get());
+  EXPECT_EQ(index_.stats().matches, 2u);
+  EXPECT_EQ(index_.stats().cache_hits, 1u);
+  add("foo.bar");  // 2: the cached result is stale now and must not be answered
+  EXPECT_EQ(index_.cachedMatch("foo.bar"), nullptr);
+  EXPECT_EQ(plainSids("foo.bar"), (Sids{"1", "2"}));
+  ASSERT_NE(index_.cachedMatch("foo.bar"), nullptr);
+  EXPECT_EQ(index_.cachedMatch("foo.bar")->plain.size(), 2u);
+}
+
 TEST_F(IndexFixture, CacheIsInvalidatedWhenAWildcardSubIsInserted) {
   add("foo.bar");  // 1
   EXPECT_EQ(plainSids("foo.bar"), Sids{"1"});
