@@ -14,15 +14,22 @@ void RelayStream::inject(std::string_view bytes, ByteSink& sink) {
   }
 }
 
-RelayStream::Result RelayStream::feed(std::string_view chunk, ByteSink& sink,
-                                      FrameHandler& handler) {
+RelayStream::Result RelayStream::feed(std::string_view chunk, ByteSink& sink, FrameHandler& handler,
+                                      const ChunkOwner& owner) {
   if (sticky_ != Result::Ok) return sticky_;
   // chunk[rangeStart, position) is accepted and not yet sent; held_ (when not empty) holds the
   // first bytes of the frame that began in an earlier chunk and so precedes chunk[0].
   size_t rangeStart = 0;
   size_t lastBoundary = 0;  // where the frame in progress began in this chunk
   auto sendRange = [&](size_t end) {
-    if (end > rangeStart) sink.send(chunk.substr(rangeStart, end - rangeStart));
+    if (end > rangeStart) {
+      const std::string_view range = chunk.substr(rangeStart, end - rangeStart);
+      if (owner && range.size() >= kReferenceThreshold) {
+        sink.sendReferenced(range, owner);
+      } else {
+        sink.send(range);
+      }
+    }
     rangeStart = end;
   };
   auto sendHeld = [&] {

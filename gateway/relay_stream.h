@@ -9,6 +9,11 @@
 // replaced (the backend's INFO), where bytes are injected (an async INFO), or before a frame
 // that fails. Payloads are skipped by length, never copied or inspected.
 //
+// By reference: given the owner of the read chunk (the socket's read buffer), ranges of at
+// least kReferenceThreshold bytes go to ByteSink::sendReferenced, so a sink that can queue
+// bytes without copying (net::TcpConnection::writeReferenced) forwards the read buffer itself.
+// Smaller ranges, held bytes, replacements and injections are always sent by copy.
+//
 // The one copy: a control line that is still unfinished at the end of a chunk is held back
 // (at most max_control_line bytes), so that a frame is judged whole before any of its bytes
 // leave. That is what lets the gateway refuse an oversized or malformed frame with no byte of
@@ -20,6 +25,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -29,10 +35,20 @@
 
 namespace ftgate::gateway {
 
+// Keeps a read chunk's bytes alive and unchanged (net::TcpConnection::BufferOwner; declared
+// here so this unit stays free of sockets).
+using ChunkOwner = std::shared_ptr<const void>;
+
 // Where a stream's output goes: the other side's connection, or a string in tests.
 class ByteSink {
  public:
   virtual void send(std::string_view bytes) = 0;
+  // `bytes` lie in a chunk that `owner` keeps alive and unchanged: the sink may queue them
+  // without copying (holding `owner` until they are written). The default copies.
+  virtual void sendReferenced(std::string_view bytes, const ChunkOwner& owner) {
+    (void)owner;
+    send(bytes);
+  }
 
  protected:
   ~ByteSink() = default;
@@ -75,11 +91,16 @@ class RelayStream {
     Rejected,    // the handler rejected a frame; nothing of it sent
   };
 
+  // Ranges at least this long go by reference when feed() is given the chunk's owner.
+  static constexpr size_t kReferenceThreshold = 16 * 1024;
+
   RelayStream(nats::Direction direction, nats::Limits limits, OpSet watched);
 
   // Parses `chunk`, sends its bytes to `sink` (frames in `watched` go through `handler`
-  // first). After an error or rejection every later call returns the same result.
-  [[nodiscard]] Result feed(std::string_view chunk, ByteSink& sink, FrameHandler& handler);
+  // first). After an error or rejection every later call returns the same result. With
+  // `owner` (it keeps `chunk` alive), long ranges go to sink.sendReferenced.
+  [[nodiscard]] Result feed(std::string_view chunk, ByteSink& sink, FrameHandler& handler,
+                            const ChunkOwner& owner = {});
 
   // Sends `bytes` (whole frames) at the next frame boundary: now when the stream is at one,
   // else right after the frame in progress completes.

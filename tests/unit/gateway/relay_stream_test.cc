@@ -170,6 +170,53 @@ TEST(RelayFraming, ForwardsWholeChunksAsOneRangeNotPerFrame) {
   EXPECT_EQ(sink.out, input);
 }
 
+// Records which ranges a sink was allowed to keep by reference.
+struct ReferenceSink final : ByteSink {
+  void send(std::string_view bytes) override { out.append(bytes); }
+  void sendReferenced(std::string_view bytes, const ChunkOwner& owner) override {
+    out.append(bytes);
+    referencedBytes += bytes.size();
+    owners.push_back(owner);
+  }
+  std::string out;
+  size_t referencedBytes = 0;
+  std::vector<ChunkOwner> owners;
+};
+
+TEST(RelayFraming, LongRangesGoByReferenceOnlyWhenTheChunkHasAnOwner) {
+  std::string input;
+  while (input.size() < 64 * 1024) input += "PUB foo 5\r\nhello\r\n";
+  const ChunkOwner owner = std::make_shared<int>(7);
+  {
+    ClientHalf half;
+    RelayStream stream(nats::Direction::ClientToServer, {}, ClientProtocol::kWatched);
+    ReferenceSink sink;
+    ASSERT_EQ(stream.feed(input, sink, half.protocol, owner), RelayStream::Result::Ok);
+    EXPECT_EQ(sink.out, input);
+    EXPECT_EQ(sink.referencedBytes, input.size());
+    ASSERT_EQ(sink.owners.size(), 1u);
+    EXPECT_EQ(sink.owners[0], owner);
+  }
+  {
+    ClientHalf half;
+    RelayStream stream(nats::Direction::ClientToServer, {}, ClientProtocol::kWatched);
+    ReferenceSink sink;
+    ASSERT_EQ(stream.feed(input, sink, half.protocol), RelayStream::Result::Ok);  // no owner
+    EXPECT_EQ(sink.out, input);
+    EXPECT_EQ(sink.referencedBytes, 0u);
+  }
+  {
+    // A short chunk is copied even with an owner: a copy is cheaper than an iovec of its own.
+    ClientHalf half;
+    RelayStream stream(nats::Direction::ClientToServer, {}, ClientProtocol::kWatched);
+    ReferenceSink sink;
+    const std::string small = "PUB foo 5\r\nhello\r\nPING\r\n";
+    ASSERT_EQ(stream.feed(small, sink, half.protocol, owner), RelayStream::Result::Ok);
+    EXPECT_EQ(sink.out, small);
+    EXPECT_EQ(sink.referencedBytes, 0u);
+  }
+}
+
 TEST(RelayFraming, ByteByByteHoldsOnlyAControlLine) {
   const std::string payload(3000, 'p');
   const std::string input = "PUB big 3000\r\n" + payload + "\r\nPING\r\n";
