@@ -36,8 +36,10 @@ namespace ftgate::store {
 namespace fmt_ = format;
 
 namespace {
-constexpr size_t kRecentMax = 4096;
-constexpr uint64_t kRecentMaxBytes = 16 * 1024 * 1024;
+uint64_t cachedSize(const stan::MsgProto& msg) {
+  return msg.data().size() + msg.subject().size() + msg.reply().size() +
+         FileMessageStore::kRecentPerMsgOverhead;
+}
 
 bool parseSliceName(const std::string& name, uint32_t* number, bool* isIndex) {
   if (name.rfind("msgs.", 0) != 0) return false;
@@ -298,7 +300,8 @@ bool FileMessageStore::openNewSlice() {
 StoreStatus FileMessageStore::store(stan::MsgProto msg, uint64_t* seq) {
   if (failed_) return StoreStatus::IoError;
   msg.set_sequence(last_ + 1);
-  if (msg.timestamp() == 0) msg.set_timestamp(nowNs_());
+  const int64_t now = nowNs_();
+  if (msg.timestamp() == 0) msg.set_timestamp(now);
   if (slices_.empty() ||
       (fileOptions_.slice_max_bytes > 0 &&
        slices_.back().bytes >= static_cast<uint64_t>(fileOptions_.slice_max_bytes))) {
@@ -321,7 +324,7 @@ StoreStatus FileMessageStore::store(stan::MsgProto msg, uint64_t* seq) {
   ++count_;
   bytes_ += accounted;
   *seq = last_;
-  cache(std::make_shared<const stan::MsgProto>(std::move(msg)));
+  cache(std::make_shared<const stan::MsgProto>(std::move(msg)), now);
   enforceCountLimits();
   if (slice.dat->buffered() >= fileOptions_.buffer_size) {
     uint64_t ignored = 0;
@@ -333,17 +336,24 @@ StoreStatus FileMessageStore::store(stan::MsgProto msg, uint64_t* seq) {
   return StoreStatus::Ok;
 }
 
-void FileMessageStore::cache(MsgPtr msg) {
-  if (!recent_.empty() && recent_.back()->sequence() + 1 != msg->sequence()) {
+void FileMessageStore::cache(MsgPtr msg, int64_t nowNs) {
+  if (!recent_.empty() && recent_.back().msg->sequence() + 1 != msg->sequence()) {
     recent_.clear();
     recentBytes_ = 0;
   }
-  recentBytes_ += msg->data().size();
-  recent_.push_back(std::move(msg));
-  while (recent_.size() > kRecentMax || (recentBytes_ > kRecentMaxBytes && recent_.size() > 1)) {
-    recentBytes_ -= recent_.front()->data().size();
-    recent_.pop_front();
-  }
+  recentBytes_ += cachedSize(*msg);
+  recent_.push_back(Cached{std::move(msg), nowNs});
+  while (recentBytes_ > kRecentMaxBytes && recent_.size() > 1) dropCacheFront();
+  trimCache(nowNs);
+}
+
+void FileMessageStore::trimCache(int64_t nowNs) {
+  while (recent_.size() > 1 && nowNs - recent_.front().storedNs > kRecentMaxAgeNs) dropCacheFront();
+}
+
+void FileMessageStore::dropCacheFront() {
+  recentBytes_ -= cachedSize(*recent_.front().msg);
+  recent_.pop_front();
 }
 
 void FileMessageStore::enforceCountLimits() {
@@ -370,10 +380,7 @@ void FileMessageStore::removeFirst() {
     slices_.pop_front();
     dirChanged_ = true;
   }
-  while (!recent_.empty() && recent_.front()->sequence() < first_) {
-    recentBytes_ -= recent_.front()->data().size();
-    recent_.pop_front();
-  }
+  while (!recent_.empty() && recent_.front().msg->sequence() < first_) dropCacheFront();
 }
 
 FileMessageStore::Slice* FileMessageStore::sliceFor(uint64_t seq) {
@@ -391,12 +398,15 @@ const FileMessageStore::Entry* FileMessageStore::entryFor(uint64_t seq) const {
 
 MsgPtr FileMessageStore::lookup(uint64_t seq) {
   if (count_ == 0 || seq < first_ || seq > last_) return nullptr;
-  if (!recent_.empty() && seq >= recent_.front()->sequence())
-    return recent_[seq - recent_.front()->sequence()];
+  if (!recent_.empty() && seq >= recent_.front().msg->sequence()) {
+    ++cacheHits_;
+    return recent_[seq - recent_.front().msg->sequence()].msg;
+  }
   Slice* slice = sliceFor(seq);
   if (!slice) return nullptr;
   const Entry& e = slice->entries[seq - slice->firstSeq];
   if (!e.present) return nullptr;
+  ++diskReads_;
   std::string rec;
   fmt_::RecordView view;
   auto msg = std::make_shared<stan::MsgProto>();
@@ -447,6 +457,8 @@ int64_t FileMessageStore::expireMessages() {
 
 bool FileMessageStore::writeBuffered(std::vector<AppendFilePtr>* toSync, bool* dirChanged,
                                      uint64_t* bytesWritten) {
+  // Once per write round: an idle channel's cache ages out too.
+  if (!recent_.empty()) trimCache(nowNs_());
   bool ok = true;
   for (Slice& s : slices_) {
     // Data before index: an index record never reaches the kernel before its message.

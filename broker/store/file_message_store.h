@@ -41,6 +41,22 @@ class FileMessageStore final : public MessageStore {
   [[nodiscard]] bool writeBuffered(std::vector<AppendFilePtr>* toSync, bool* dirChanged,
                                    uint64_t* bytesWritten);
   [[nodiscard]] size_t sliceCount() const { return slices_.size(); }
+
+  // How lookups were served: from the recent-message cache, or read back from a .dat.
+  struct ReadStats {
+    uint64_t cache_hits = 0;
+    uint64_t disk_reads = 0;
+    size_t cached_msgs = 0;
+    uint64_t cached_bytes = 0;  // as counted against kRecentMaxBytes
+  };
+  [[nodiscard]] ReadStats readStats() const {
+    return ReadStats{cacheHits_, diskReads_, recent_.size(), recentBytes_};
+  }
+  static constexpr uint64_t kRecentMaxBytes = 32ULL * 1024 * 1024;
+  static constexpr int64_t kRecentMaxAgeNs = 1'000'000'000;
+  // Counted per cached message on top of its strings (the MsgProto, its shared_ptr control
+  // block and the deque slot).
+  static constexpr uint64_t kRecentPerMsgOverhead = 160;
   // Releases every file (the store is closing or the channel is being deleted).
   void closeFiles() { slices_.clear(); }
 
@@ -70,7 +86,10 @@ class FileMessageStore final : public MessageStore {
   void enforceCountLimits();
   [[nodiscard]] const Entry* entryFor(uint64_t seq) const;
   [[nodiscard]] Slice* sliceFor(uint64_t seq);
-  void cache(MsgPtr msg);
+  void cache(MsgPtr msg, int64_t nowNs);
+  // Drops cached messages stored more than kRecentMaxAgeNs before `nowNs` (keeps the newest).
+  void trimCache(int64_t nowNs);
+  void dropCacheFront();
 
   std::string dir_;
   ChannelLimits limits_;
@@ -84,8 +103,14 @@ class FileMessageStore final : public MessageStore {
   uint64_t bytes_ = 0;
   bool dirChanged_ = false;
   bool failed_ = false;
-  std::deque<MsgPtr> recent_;  // contiguous sequences ending at last_
+  struct Cached {
+    MsgPtr msg;
+    int64_t storedNs = 0;  // store clock when it was stored
+  };
+  std::deque<Cached> recent_;  // contiguous sequences ending at last_
   uint64_t recentBytes_ = 0;
+  uint64_t cacheHits_ = 0;
+  uint64_t diskReads_ = 0;
 };
 
 }  // namespace ftgate::store
