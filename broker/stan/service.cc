@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstring>
 #include <random>
 
 namespace ftgate::stan {
@@ -143,6 +144,7 @@ void StreamingService::stop() {
   limitsTimer_.cancel();
   requests_.clear();  // their timers close with them; callbacks never run
   if (store_) store_->close();
+  pubAcks_.clear();  // their callbacks ran in close() and were ignored
   spdlog::info("STAN: streaming service stopped");
 }
 
@@ -392,12 +394,37 @@ ChannelState* StreamingService::channelFor(const std::string& name, const char**
   return adoptChannel(channel);
 }
 
-void StreamingService::sendPubAck(std::string_view replyTo, const std::string& guid,
+// PubAck{guid = 1, error = 2} encoded by hand into a stack buffer: the reply to every
+// publish, so no message object or string is allocated for it.
+void StreamingService::sendPubAck(std::string_view replyTo, std::string_view guid,
                                   const char* error) {
-  stan::PubAck ack;
-  ack.set_guid(guid);
-  if (error != nullptr) ack.set_error(error);
-  reply(replyTo, ack);
+  if (replyTo.empty()) return;
+  const std::string_view err = error != nullptr ? std::string_view(error) : std::string_view();
+  char stackBuf[256];
+  std::string heapBuf;
+  const size_t maxSize = 2 * (1 + 10) + guid.size() + err.size();
+  char* out = stackBuf;
+  if (maxSize > sizeof stackBuf) {
+    heapBuf.resize(maxSize);
+    out = heapBuf.data();
+  }
+  size_t n = 0;
+  auto putField = [&](uint8_t tag, std::string_view value) {
+    if (value.empty()) return;
+    out[n++] = static_cast<char>(tag);
+    for (uint64_t len = value.size();; len >>= 7) {
+      if (len < 0x80) {
+        out[n++] = static_cast<char>(len);
+        break;
+      }
+      out[n++] = static_cast<char>((len & 0x7F) | 0x80);
+    }
+    std::memcpy(out + n, value.data(), value.size());
+    n += value.size();
+  };
+  putField(0x0A, guid);  // field 1, length-delimited
+  putField(0x12, err);   // field 2, length-delimited
+  (void)server_.publish(replyTo, "", "", std::string_view(out, n));
 }
 
 void StreamingService::onPublish(const broker::InboundMessage& message) {
@@ -419,7 +446,7 @@ void StreamingService::onPublish(const broker::InboundMessage& message) {
 
   stan::MsgProto msg;
   msg.set_subject(pub.subject());
-  msg.set_reply(pub.reply());
+  if (!pub.reply().empty()) msg.set_reply(pub.reply());
   msg.set_data(std::move(*pub.mutable_data()));
   const size_t bytes = msg.data().size();
   uint64_t seq = 0;
@@ -431,14 +458,30 @@ void StreamingService::onPublish(const broker::InboundMessage& message) {
   traffic_.in_msgs++;
   traffic_.in_bytes += bytes;
   channel->lastActivityMs = nowMs();
-  store_->flush([this, name = channel->name, seq, replyTo = std::string(message.reply),
-                 guid = pub.guid(), alive = alive_](store::StoreStatus status) {
-    if (*alive) onPublishDurable(name, seq, replyTo, guid, status);
+  PendingPubAck& waiting = pubAcks_.emplace_back();
+  waiting.channel = channel->name;
+  waiting.replyTo = message.reply;
+  waiting.guid = std::move(*pub.mutable_guid());
+  waiting.seq = seq;
+  const uint64_t ticket = pubAckHead_ + pubAcks_.size() - 1;
+  // stop() closes the store, which runs every pending callback while running_ is false.
+  store_->flush([this, ticket](store::StoreStatus status) {
+    if (running_) onPublishFlushed(ticket, status);
   });
 }
 
+void StreamingService::onPublishFlushed(uint64_t ticket, store::StoreStatus status) {
+  // Callbacks come back in flush order; anything older than `ticket` is durable too.
+  while (!pubAcks_.empty() && pubAckHead_ <= ticket) {
+    PendingPubAck done = std::move(pubAcks_.front());  // answering may publish re-entrantly
+    pubAcks_.pop_front();
+    ++pubAckHead_;
+    onPublishDurable(done.channel, done.seq, done.replyTo, done.guid, status);
+  }
+}
+
 void StreamingService::onPublishDurable(const std::string& channelName, uint64_t seq,
-                                        const std::string& replyTo, const std::string& guid,
+                                        std::string_view replyTo, std::string_view guid,
                                         store::StoreStatus status) {
   if (status != store::StoreStatus::Ok) return sendPubAck(replyTo, guid, errors::kStoreFailed);
   sendPubAck(replyTo, guid, nullptr);

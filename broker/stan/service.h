@@ -26,6 +26,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -122,9 +123,12 @@ class StreamingService {
 
   // --- publish (service.cc) ---
   void onPublish(const broker::InboundMessage& message);
-  void onPublishDurable(const std::string& channel, uint64_t seq, const std::string& replyTo,
-                        const std::string& guid, store::StoreStatus status);
-  void sendPubAck(std::string_view replyTo, const std::string& guid, const char* error);
+  // The store's flush callback for publish `ticket`: answers (and delivers) every waiting
+  // publish up to it, in publish order.
+  void onPublishFlushed(uint64_t ticket, store::StoreStatus status);
+  void onPublishDurable(const std::string& channel, uint64_t seq, std::string_view replyTo,
+                        std::string_view guid, store::StoreStatus status);
+  void sendPubAck(std::string_view replyTo, std::string_view guid, const char* error);
   [[nodiscard]] ChannelState* channelFor(const std::string& name, const char** error);
   ChannelState* adoptChannel(store::Channel* channel);
 
@@ -177,7 +181,25 @@ class StreamingService {
   std::map<std::string, ClientState> clients_;
   std::unordered_map<std::string, std::string> clientByConnId_;
   std::map<std::string, std::unique_ptr<ChannelState>> channels_;
-  std::unordered_map<std::string, SubscriptionState*> subsByAckInbox_;
+  // Transparent hash: acks are looked up by the subject's string_view without a copy.
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::unordered_map<std::string, SubscriptionState*, StringHash, std::equal_to<>> subsByAckInbox_;
+  // Publishes stored and waiting for their flush, oldest first; the front has ticket
+  // pubAckHead_. The flush callback carries only (this, ticket), which std::function keeps
+  // without a heap allocation.
+  struct PendingPubAck {
+    std::string channel;
+    std::string replyTo;
+    std::string guid;
+    uint64_t seq = 0;
+  };
+  std::deque<PendingPubAck> pubAcks_;
+  uint64_t pubAckHead_ = 0;
   std::set<std::string> connectsInProgress_;  // duplicate checks running
   uint64_t nextAckId_ = 1;
 

@@ -31,6 +31,9 @@ struct SubscriptionState {
   ChannelState* channel = nullptr;
   QueueGroup* group = nullptr;  // null for plain subscriptions
   std::map<uint64_t, PendingDelivery> pending;
+  // Never later than the earliest deadline in `pending` (0: unknown, look at them all): the
+  // redelivery tick skips the subscription until then instead of visiting every pending entry.
+  uint64_t earliestDeadlineMs = 0;
   uint64_t outMsgs = 0;
   // An offline durable (client gone or sub closed): keeps its position, receives nothing.
   [[nodiscard]] bool offline() const { return state.is_closed(); }

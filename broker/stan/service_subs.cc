@@ -8,6 +8,8 @@
 // client goes away, is offline (is_closed=true) until the same client ID resumes it.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <random>
 
 #include "broker/stan/service.h"
@@ -61,6 +63,7 @@ void StreamingService::onSubscribe(const broker::InboundMessage& message) {
       SubscriptionState* sub = it->second;
       // A resumed subscription's unacknowledged messages come again now.
       for (auto& [seq, p] : sub->pending) p.deadlineMs = 0;
+      sub->earliestDeadlineMs = 0;
       redeliverDue();
       deliverChannel(*sub->channel);
     }
@@ -250,6 +253,7 @@ void StreamingService::endSubscription(SubscriptionState* sub, bool closeOnly) {
     for (auto& [seq, p] : sub->pending) {
       SubscriptionState* member = group->members[next++ % group->members.size()];
       member->pending[seq] = PendingDelivery{0, p.redeliveries};
+      member->earliestDeadlineMs = 0;
       logStore(channel.store->subs->addSeqPending(member->state.id(), seq), "move pending");
     }
     forgetSubscription(sub);
@@ -274,7 +278,7 @@ void StreamingService::forgetSubscription(SubscriptionState* sub) {
 }
 
 void StreamingService::onAck(const broker::InboundMessage& message) {
-  auto it = subsByAckInbox_.find(std::string(message.subject));
+  auto it = subsByAckInbox_.find(message.subject);
   if (it == subsByAckInbox_.end()) return;
   stan::Ack ack;
   if (!ack.ParseFromArray(message.payload.data(), static_cast<int>(message.payload.size()))) return;
@@ -339,34 +343,54 @@ void StreamingService::sendMessage(SubscriptionState& sub, uint64_t seq, bool re
     return;
   }
   PendingDelivery& p = sub.pending[seq];
-  std::string bytes;
+  std::string heapBytes;
+  char stackBytes[1024];  // small messages are encoded without an allocation
+  std::string_view bytes;
   if (redelivery) {
     p.redeliveries++;
     stan::MsgProto copy = *msg;
     copy.set_redelivered(true);
     copy.set_redelivery_count(p.redeliveries);
-    (void)copy.AppendToString(&bytes);
+    (void)copy.AppendToString(&heapBytes);
+    bytes = heapBytes;
   } else {
-    (void)msg->AppendToString(&bytes);
+    const size_t size = msg->ByteSizeLong();
+    char* out = stackBytes;
+    if (size > sizeof stackBytes) {
+      heapBytes.resize(size);
+      out = heapBytes.data();
+    }
+    msg->SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out));
+    bytes = std::string_view(out, size);
     logStore(sub.channel->store->subs->addSeqPending(sub.state.id(), seq), "sent");
   }
   p.deadlineMs = nowMs() + static_cast<uint64_t>(sub.state.ack_wait_in_secs()) * 1000;
+  sub.earliestDeadlineMs = std::min(sub.earliestDeadlineMs, p.deadlineMs);
   sub.outMsgs++;
   traffic_.out_msgs++;
   traffic_.out_bytes += msg->data().size();
   (void)server_.publish(sub.state.inbox(), "", "", bytes);
 }
 
+// Redelivers, in sequence order, what each live subscription has waited for past its ack
+// wait. A subscription whose earliest deadline is still ahead costs one comparison per tick;
+// its pending entries are visited only when one of them is due.
 void StreamingService::redeliverDue() {
   const uint64_t now = nowMs();
   std::vector<uint64_t> due;
   for (auto& [name, channel] : channels_) {
     for (auto& [id, sub] : channel->subs) {
-      if (sub->offline()) continue;
+      if (sub->offline() || sub->earliestDeadlineMs > now) continue;
       due.clear();
+      uint64_t earliest = UINT64_MAX;
       for (const auto& [seq, p] : sub->pending) {
-        if (p.deadlineMs <= now) due.push_back(seq);
+        if (p.deadlineMs <= now) {
+          due.push_back(seq);
+        } else {
+          earliest = std::min(earliest, p.deadlineMs);
+        }
       }
+      sub->earliestDeadlineMs = earliest;  // sendMessage lowers it to the new deadlines
       for (uint64_t seq : due) sendMessage(*sub, seq, true);
     }
   }
@@ -381,6 +405,7 @@ void StreamingService::recoverSubscriptions(ChannelState& channel) {
     sub->state = record.state;
     sub->channel = &channel;
     for (uint64_t seq : record.pending) sub->pending[seq] = PendingDelivery{0, 0};
+    sub->earliestDeadlineMs = 0;
     const bool clientThere = lookupClient(sub->state.client_id()) != nullptr;
     if (!clientThere || sub->state.is_closed()) {
       if (!sub->state.is_durable()) {
