@@ -30,22 +30,25 @@ class BackendRoute final : public ByteSink {
   explicit BackendRoute(size_t holdLimit) : holdLimit_(holdLimit) {}
 
   void send(std::string_view bytes) override {
-    const uint64_t start = offset_;
-    offset_ += bytes.size();
-    if (dropUntil_ > start) {
-      const uint64_t skip = std::min<uint64_t>(bytes.size(), dropUntil_ - start);
-      bytes.remove_prefix(static_cast<size_t>(skip));
-    }
+    bytes = skipDropped(bytes);
     if (bytes.empty()) return;
     if (connection_) {
       connection_->write(bytes);
       return;
     }
-    if (held_.size() + bytes.size() > holdLimit_) {
-      overflowed_ = true;
+    appendHeld(bytes);
+  }
+
+  // A long range of the client's read chunk: queued by reference while attached (no copy),
+  // copied into the hold buffer while switching.
+  void sendReferenced(std::string_view bytes, const ChunkOwner& owner) override {
+    bytes = skipDropped(bytes);
+    if (bytes.empty()) return;
+    if (connection_) {
+      connection_->writeReferenced(bytes, owner);
       return;
     }
-    held_.append(bytes);
+    appendHeld(bytes);
   }
 
   // Straight to `connection` (after writing what was held, in order).
@@ -76,6 +79,24 @@ class BackendRoute final : public ByteSink {
   [[nodiscard]] bool holding() const { return !connection_; }
 
  private:
+  // Counts `bytes` into the stream offset and cuts what falls before dropUntil_.
+  std::string_view skipDropped(std::string_view bytes) {
+    const uint64_t start = offset_;
+    offset_ += bytes.size();
+    if (dropUntil_ > start) {
+      const uint64_t skip = std::min<uint64_t>(bytes.size(), dropUntil_ - start);
+      bytes.remove_prefix(static_cast<size_t>(skip));
+    }
+    return bytes;
+  }
+  void appendHeld(std::string_view bytes) {
+    if (held_.size() + bytes.size() > holdLimit_) {
+      overflowed_ = true;
+      return;
+    }
+    held_.append(bytes);
+  }
+
   size_t holdLimit_;
   net::TcpConnection::Ptr connection_;
   std::string held_;

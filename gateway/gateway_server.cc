@@ -14,7 +14,7 @@ GatewayServer::GatewayServer(net::EventLoop& loop, const GatewayOptions& options
       options_(options),
       selector_(selector),
       listener_(loop),
-      context_{loop, options, selector, stats_, 0, nullptr},
+      context_{loop, options, selector, stats_, 0, nullptr, {}},
       lameDuckTimer_(loop) {
   context_.on_closed = [this](Session& session) { onSessionClosed(session); };
 }
@@ -140,25 +140,12 @@ void GatewayServer::closeNextLameDuckSession() {
   if (!last) lameDuckTimer_.startOnce(lameDuckStep_, [this] { closeNextLameDuckSession(); });
 }
 
-namespace {
-
-// A template, so the call is only compiled when the session layer provides it.
-template <typename S>
-bool applyReloadedLimits(S& session) {
-  if constexpr (TakesReloadedLimits<S>) {
-    session.applyReloadedLimits();
-    return true;
-  } else {
-    return false;
-  }
-}
-
-}  // namespace
-
 size_t GatewayServer::optionsReloaded() {
   size_t updated = 0;
-  for (const Session::Ptr& session : liveSessions())
-    if (applyReloadedLimits(*session)) ++updated;
+  for (const Session::Ptr& session : liveSessions()) {
+    session->applyReloadedLimits();
+    ++updated;
+  }
   return updated;
 }
 

@@ -31,15 +31,6 @@
 
 namespace ftgate::gateway {
 
-// Whether a live Session can take reloaded limits (Session::applyReloadedLimits(), owned by the
-// session layer). Without it, live sessions keep the max_payload / max_control_line they
-// started with and only new sessions get the new ones.
-template <typename S>
-concept TakesReloadedLimits = requires(S& session) {
-  session.applyReloadedLimits();
-};
-inline constexpr bool kLiveSessionsTakeReloadedLimits = TakesReloadedLimits<Session>;
-
 class GatewayServer {
  public:
   // `options` and `selector` must outlive the server.
@@ -61,7 +52,7 @@ class GatewayServer {
   // Stops accepting and closes every session now (reason Shutdown). Idempotent.
   void shutdown();
   // The options were updated in place by a config reload: live sessions take the new limits
-  // for their next frames (when kLiveSessionsTakeReloadedLimits); max_connections applies to
+  // for their next frames; max_connections applies to
   // the next accept. The listen address is never changed here. Returns how many live sessions
   // took the new limits.
   size_t optionsReloaded();

@@ -37,7 +37,9 @@ enum class StatKind : uint8_t { Counter, Gauge };
   X(replayed_subscriptions, Counter, "SUB frames replayed to a new backend")             \
   X(pings_reissued, Counter, "Client PINGs re-asked of a new backend")                   \
   X(stan_publishes_resent, Counter, "Streaming publishes without PubAck re-sent")        \
-  X(async_infos_sent, Counter, "Async INFO sent to clients after a switch")
+  X(async_infos_sent, Counter, "Async INFO sent to clients after a switch")              \
+  X(migration_barrier_timeouts, Counter,                                                 \
+    "Switch rounds released by the barrier's bound, not by every session arriving")
 
 // The pause each migrated client saw (switch begun → relaying again), for p50/p99/max. Keeps
 // the last kWindow samples (a ring) and the all-time max.

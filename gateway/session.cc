@@ -116,6 +116,17 @@ nats::InfoRewrite Session::presentedInfo() const {
   return rewrite;
 }
 
+void Session::applyReloadedLimits() {
+  nats::Limits limits = client_.stream.limits();
+  limits.max_control_line = static_cast<size_t>(context_.options.max_control_line);
+  limits.max_payload = context_.options.max_payload;
+  if (backend_) {
+    backend_->rewriter.setGatewayMaxPayload(context_.options.max_payload);
+    limits.max_payload = backend_->rewriter.clientMaxPayload();
+  }
+  client_.stream.setLimits(limits);
+}
+
 void Session::start() {
   std::weak_ptr<Session> weak = weak_from_this();
   net::TcpConnection& client = *client_.connection;
@@ -278,7 +289,8 @@ void Session::onClientData(std::string_view chunk) {
   context_.stats.bytes_client_to_backend += chunk.size();
   const uint64_t msgsBefore = client_.stream.payloadFrames();
   client_.protocol.beginChunk(chunk);
-  const RelayStream::Result result = client_.stream.feed(chunk, client_.route, client_.protocol);
+  const RelayStream::Result result = client_.stream.feed(chunk, client_.route, client_.protocol,
+                                                         client_.connection->readBufferOwner());
   client_.protocol.endChunk();
   context_.stats.msgs_client_to_backend += client_.stream.payloadFrames() - msgsBefore;
   if (client_.route.overflowed()) {
@@ -303,7 +315,8 @@ void Session::onBackendData(std::string_view chunk) {
   const uint64_t msgsBefore = backend_->stream.payloadFrames();
   const uint64_t infosBefore = backend_->rewriter.infoCount();
   backend_->protocol.beginChunk(chunk);
-  const RelayStream::Result result = backend_->stream.feed(chunk, client_, backend_->protocol);
+  const RelayStream::Result result = backend_->stream.feed(chunk, client_, backend_->protocol,
+                                                           backend_->connection->readBufferOwner());
   backend_->protocol.endChunk();
   context_.stats.msgs_backend_to_client += backend_->stream.payloadFrames() - msgsBefore;
   if (backend_->rewriter.infoCount() != infosBefore) {
@@ -494,12 +507,15 @@ void Session::sendReplay() {
 
 void Session::arriveAtBarrier() {
   std::weak_ptr<Session> weak = weak_from_this();
+  const uint64_t boundReleasesBefore = context_.migration_barrier.releasedByBound();
   const bool released = context_.migration_barrier.arrive(id_, context_.loop.now(), [weak] {
     if (auto self = weak.lock();
         self && self->state_ == SessionState::Replaying && self->migration_) {
       self->resumeRelaying();
     }
   });
+  context_.stats.migration_barrier_timeouts +=
+      context_.migration_barrier.releasedByBound() - boundReleasesBefore;
   if (!released) armBarrierTimer();
 }
 
@@ -514,9 +530,11 @@ void Session::armBarrierTimer() {
     auto self = weak.lock();
     if (!self) return;
     MigrationBarrier& barrier = self->context_.migration_barrier;
-    if (barrier.expire(self->context_.loop.now()) == 0 && barrier.isWaiting(self->id_)) {
-      self->armBarrierTimer();
-    }
+    const uint64_t boundReleasesBefore = barrier.releasedByBound();
+    const size_t released = barrier.expire(self->context_.loop.now());
+    self->context_.stats.migration_barrier_timeouts +=
+        barrier.releasedByBound() - boundReleasesBefore;
+    if (released == 0 && barrier.isWaiting(self->id_)) self->armBarrierTimer();
   });
 }
 

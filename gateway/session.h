@@ -112,6 +112,9 @@ class Session final : public std::enable_shared_from_this<Session> {
   // backend's INFO is known; at the next frame boundary of the backend→client stream.
   // Returns true when one was sent or queued.
   bool announceLameDuck();
+  // A config reload updated the options in place: from the client's next frame on, it is held
+  // to the new max_control_line and to min(new max_payload, the backend's INFO max_payload).
+  void applyReloadedLimits();
   // Ends the session: logs `reason` with the client's address, counts it, closes both sides
   // (the client after flushing what is queued to it). Idempotent: only the first reason counts.
   void close(CloseReason reason);

@@ -88,6 +88,9 @@ class BackendInfoRewriter final : public FrameHandler {
   // What clients may publish: min(backend's max_payload, gateway's) once an INFO was seen
   // (a backend value <= 0 counts as unknown), the gateway's before.
   [[nodiscard]] int64_t clientMaxPayload() const;
+  // A config reload changed the gateway's max_payload: later INFOs and clientMaxPayload()
+  // use the new one.
+  void setGatewayMaxPayload(int64_t maxPayload) { presented_.max_payload = maxPayload; }
   // The last INFO as the backend sent it (parsed, before the rewrite).
   [[nodiscard]] const nats::ServerInfo& lastInfo() const { return lastInfo_; }
 

@@ -41,6 +41,12 @@ class ClientSide final : public ByteSink {
     bytes_sent += bytes.size();
     connection->write(bytes);
   }
+  // A long range of the backend's read chunk: queued by reference, not copied.
+  void sendReferenced(std::string_view bytes, const ChunkOwner& owner) override {
+    if (bytes.empty()) return;
+    bytes_sent += bytes.size();
+    connection->writeReferenced(bytes, owner);
+  }
 
   net::TcpConnection::Ptr connection;
   RelayStream stream;  // client → route → backend

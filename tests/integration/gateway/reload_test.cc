@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "gateway/gateway_server.h"
 #include "tests/integration/support/process.h"
 #include "tests/integration/support/raw_client.h"
 
@@ -145,14 +144,9 @@ TEST_F(GatewayReload, LoweredMaxPayloadIsEnforcedWithoutDroppingTheClient) {
   fresh.send("CONNECT {\"verbose\":false}\r\nPUB foo 100\r\n" + std::string(100, 'x') + "\r\n");
   EXPECT_TRUE(fresh.expect("-ERR 'Maximum Payload Violation'\r\n"));
 
-  if constexpr (gateway::kLiveSessionsTakeReloadedLimits) {
-    // The client connected before the reload: its next oversized frame is refused too.
-    client_.send("PUB foo 100\r\n" + std::string(100, 'x') + "\r\n");
-    EXPECT_TRUE(client_.expect("-ERR 'Maximum Payload Violation'\r\n"));
-  } else {
-    GTEST_LOG_(INFO) << "sessions cannot take reloaded limits yet (Session::applyReloadedLimits): "
-                        "only new sessions were checked";
-  }
+  // The client connected before the reload: its next oversized frame is refused too.
+  client_.send("PUB foo 100\r\n" + std::string(100, 'x') + "\r\n");
+  EXPECT_TRUE(client_.expect("-ERR 'Maximum Payload Violation'\r\n"));
 }
 
 TEST_F(GatewayReload, ConfigWithASyntaxErrorIsRefusedAndTheOldOneKept) {
