@@ -35,10 +35,15 @@ struct SubscriptionState {
   // redelivery tick skips the subscription until then instead of visiting every pending entry.
   uint64_t earliestDeadlineMs = 0;
   uint64_t outMsgs = 0;
+  // Created or resumed, but the SubscriptionResponse (which tells the client its ack inbox)
+  // has not been sent yet: nothing is delivered or redelivered to it until then, or a client
+  // could get a message it cannot acknowledge (node-nats-streaming then acks to an empty
+  // subject).
+  bool awaitingReply = false;
   // An offline durable (client gone or sub closed): keeps its position, receives nothing.
   [[nodiscard]] bool offline() const { return state.is_closed(); }
   [[nodiscard]] bool hasRoom() const {
-    return static_cast<int64_t>(pending.size()) < state.max_in_flight();
+    return !awaitingReply && static_cast<int64_t>(pending.size()) < state.max_in_flight();
   }
 };
 

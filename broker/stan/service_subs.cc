@@ -61,6 +61,7 @@ void StreamingService::onSubscribe(const broker::InboundMessage& message) {
     auto it = subsByAckInbox_.find(ackInbox);
     if (it != subsByAckInbox_.end()) {
       SubscriptionState* sub = it->second;
+      sub->awaitingReply = false;
       // A resumed subscription's unacknowledged messages come again now.
       for (auto& [seq, p] : sub->pending) p.deadlineMs = 0;
       sub->earliestDeadlineMs = 0;
@@ -102,6 +103,7 @@ const char* StreamingService::createSubscription(const stan::SubscriptionRequest
     sub->state.set_last_sent(lastSent);
     persist(*sub);
     registerLive(sub);
+    sub->awaitingReply = true;
     *ackInbox = sub->state.ack_inbox();
     return nullptr;
   };
@@ -116,6 +118,7 @@ const char* StreamingService::createSubscription(const stan::SubscriptionRequest
     SubscriptionState* raw = sub.get();
     channel->subs[fresh.id()] = std::move(sub);
     registerLive(raw);
+    raw->awaitingReply = true;
     *ackInbox = raw->state.ack_inbox();
     return raw;
   };
@@ -380,7 +383,7 @@ void StreamingService::redeliverDue() {
   std::vector<uint64_t> due;
   for (auto& [name, channel] : channels_) {
     for (auto& [id, sub] : channel->subs) {
-      if (sub->offline() || sub->earliestDeadlineMs > now) continue;
+      if (sub->offline() || sub->awaitingReply || sub->earliestDeadlineMs > now) continue;
       due.clear();
       uint64_t earliest = UINT64_MAX;
       for (const auto& [seq, p] : sub->pending) {

@@ -177,6 +177,36 @@ TEST(StanPublish, PubAckOnlyOnceTheStoreSaysDurableThenDelivered) {
   EXPECT_GT(msgs[0].timestamp(), 0);
 }
 
+// A subscription created while an earlier publish waits for durability: that publish
+// completing first must not deliver to the new subscription before the client got the
+// SubscriptionResponse (its ack inbox) — a client could not acknowledge such a message.
+TEST(StanSubscribe, NothingIsDeliveredBeforeTheSubscriptionResponse) {
+  auto owned = std::make_unique<DeferredFlushStore>(store::StoreOptions{});
+  DeferredFlushStore* store = owned.get();
+  StanHarness h({}, {}, std::move(owned));
+  ASSERT_EQ(h.connect("me").error(), "");
+  store->holding = true;
+  PubMsg pub;
+  pub.set_client_id("me");
+  pub.set_guid("g1");
+  pub.set_subject("foo");
+  pub.set_data("hello");
+  std::string bytes;
+  ASSERT_TRUE(pub.AppendToString(&bytes));
+  h.publishRaw(h.info().publish() + ".foo", "_T.ack", bytes);
+  std::string request;
+  ASSERT_TRUE(h.subRequest("me", "foo", "_T.in").AppendToString(&request));
+  h.publishRaw(h.info().subscribe(), "_T.subreply", request);
+  h.loop().runOnce(false);
+  ASSERT_EQ(store->held.size(), 2u);  // the publish's flush, then the subscription's
+
+  store->release(store::StoreStatus::Ok);
+  ASSERT_TRUE(h.waitFor([&] { return !h.received("_T.in").empty(); }));
+  ASSERT_EQ(h.received("_T.subreply").size(), 1u);
+  EXPECT_LT(h.received("_T.subreply").front().arrival, h.received("_T.in").front().arrival)
+      << "a message reached the subscription before its SubscriptionResponse";
+}
+
 TEST(StanPublish, AFailedFlushIsReportedAsAStoreFailure) {
   auto owned = std::make_unique<DeferredFlushStore>(store::StoreOptions{});
   DeferredFlushStore* store = owned.get();

@@ -28,6 +28,7 @@ struct Received {
   std::string subject;
   std::string reply;
   std::string payload;
+  uint64_t arrival = 0;  // order among everything the harness received, on any subject
 };
 
 class StanHarness {
@@ -47,7 +48,8 @@ class StanHarness {
     EXPECT_EQ(service_->start(std::move(store)), "");
     listenId_ = server_->subscribeInternal("_T.>", "", [this](const broker::InboundMessage& m) {
       const std::string subject(m.subject);
-      inbox_[subject].push_back(Received{subject, std::string(m.reply), std::string(m.payload)});
+      inbox_[subject].push_back(
+          Received{subject, std::string(m.reply), std::string(m.payload), ++arrivals_});
       // A live client answers the server's heartbeats (and duplicate-ID checks).
       if (subject.rfind("_T.hb.", 0) == 0 && alive_.count(subject.substr(6)) != 0 &&
           !m.reply.empty()) {
@@ -171,6 +173,7 @@ class StanHarness {
   }
 
  private:
+  uint64_t arrivals_ = 0;
   net::EventLoop loop_;
   std::unique_ptr<broker::Server> server_;
   std::unique_ptr<StreamingService> service_;
