@@ -89,40 +89,45 @@ test('kill -9 of the active: the same client is served again through the same UR
     reconnectTimeWait: 50, reconnectJitter: 0 };
   const service = await connect(opts);
   const client = await connect(opts);
-  const sub = service.subscribe('svc.echo');
-  (async () => { for await (const m of sub) m.respond(sc.encode(`re:${sc.decode(m.data)}`)); })();
-  const events = client.subscribe('events');
-  await service.flush();
-  await client.flush();
-  assert.equal(sc.decode((await client.request('svc.echo', sc.encode('before'), { timeout: 2000 })).data),
-    're:before');
+  // Closed whatever happens: with reconnect on forever, a client left open would keep
+  // node (and the test run) alive after a failure.
+  try {
+    const sub = service.subscribe('svc.echo');
+    (async () => { for await (const m of sub) m.respond(sc.encode(`re:${sc.decode(m.data)}`)); })();
+    const events = client.subscribe('events');
+    await service.flush();
+    await client.flush();
+    assert.equal(sc.decode((await client.request('svc.echo', sc.encode('before'), { timeout: 2000 })).data),
+      're:before');
 
-  const killedAt = Date.now();
-  brokers[0].proc.kill('SIGKILL');
-  let reply = null;
-  await waitFor(async () => {
-    try {
-      reply = await client.request('svc.echo', sc.encode('after'), { timeout: 200 });
-      return true;
-    } catch {
-      return false;
-    }
-  }, 10000, 'a request through ftgate to be answered again');
-  const tookMs = Date.now() - killedAt;
-  assert.equal(sc.decode(reply.data), 're:after');
-  console.log(`# kill -9 of the active -> nats.js request/reply through ftgate: ${tookMs} ms`);
+    const killedAt = Date.now();
+    brokers[0].proc.kill('SIGKILL');
+    let reply = null;
+    await waitFor(async () => {
+      try {
+        reply = await client.request('svc.echo', sc.encode('after'), { timeout: 200 });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 10000, 'a request through ftgate to be answered again');
+    const tookMs = Date.now() - killedAt;
+    assert.equal(sc.decode(reply.data), 're:after');
+    console.log(`# kill -9 of the active -> nats.js request/reply through ftgate: ${tookMs} ms`);
 
-  // Its subscription works again, and the client never left the gateway's URL.
-  const got = (async () => { for await (const m of events) return sc.decode(m.data); })();
-  service.publish('events', sc.encode('after'));
-  await service.flush();
-  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('no event')), 5000));
-  assert.equal(await Promise.race([got, timeout]), 'after');
-  assert.deepEqual(client.protocol.servers.getServers().map((s) => s.listen), [`127.0.0.1:${gateway.port}`]);
+    // Its subscription works again, and the client never left the gateway's URL.
+    const got = (async () => { for await (const m of events) return sc.decode(m.data); })();
+    service.publish('events', sc.encode('after'));
+    await service.flush();
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('no event')), 5000));
+    assert.equal(await Promise.race([got, timeout]), 'after');
+    assert.deepEqual(client.protocol.servers.getServers().map((s) => s.listen), [`127.0.0.1:${gateway.port}`]);
 
-  const h = await healthz();
-  assert.equal(h.status, 200);
-  assert.equal(h.body.active, 'b');
-  await client.close();
-  await service.close();
+    const h = await healthz();
+    assert.equal(h.status, 200);
+    assert.equal(h.body.active, 'b');
+  } finally {
+    await client.close();
+    await service.close();
+  }
 });
