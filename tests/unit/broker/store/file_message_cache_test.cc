@@ -109,7 +109,7 @@ TEST_F(FileMessageCache, IdleCacheAgesOutOnTheNextWriteRound) {
 // back from disk.
 TEST_F(FileMessageCache, ByteBoundHoldsForLargeMessages) {
   constexpr size_t kSize = 1024 * 1024;
-  constexpr uint64_t kCount = 48;  // 48 MiB stored
+  constexpr uint64_t kCount = 24;  // 24 MiB stored
   for (uint64_t i = 1; i <= kCount; ++i) {
     storeOne(payload(i, kSize));
     EXPECT_LE(msgs_->readStats().cached_bytes, FileMessageStore::kRecentMaxBytes);
@@ -117,7 +117,7 @@ TEST_F(FileMessageCache, ByteBoundHoldsForLargeMessages) {
   ASSERT_EQ(flushAndWait(loop_, *store_), StoreStatus::Ok);
   const auto before = msgs_->readStats();
   EXPECT_LT(before.cached_msgs, kCount);
-  EXPECT_GT(before.cached_msgs, 16u);
+  EXPECT_GE(before.cached_msgs, 4u);
   for (uint64_t seq = 1; seq <= kCount; ++seq)
     ASSERT_EQ(msgs_->lookup(seq)->data(), payload(seq, kSize));
   const auto after = msgs_->readStats();
