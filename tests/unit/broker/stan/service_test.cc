@@ -146,6 +146,19 @@ TEST(StanHeartbeats, AClientThatStopsAnsweringIsRemoved) {
   EXPECT_EQ(h.service().clients().count("chatty"), 1u);
 }
 
+// Publishes PubMsg{client "me", guid "g1", channel foo, `data`} with the PubAck to _T.ack,
+// without waiting for it (the tests here look at what happens before the flush completes).
+void publishFooWithoutWaiting(StanHarness& h, const std::string& data) {
+  PubMsg pub;
+  pub.set_client_id("me");
+  pub.set_guid("g1");
+  pub.set_subject("foo");
+  pub.set_data(data);
+  std::string bytes;
+  ASSERT_TRUE(pub.AppendToString(&bytes));
+  h.publishRaw(h.info().publish() + ".foo", "_T.ack", bytes);
+}
+
 TEST(StanPublish, PubAckOnlyOnceTheStoreSaysDurableThenDelivered) {
   auto owned = std::make_unique<DeferredFlushStore>(store::StoreOptions{});
   DeferredFlushStore* store = owned.get();
@@ -153,14 +166,7 @@ TEST(StanPublish, PubAckOnlyOnceTheStoreSaysDurableThenDelivered) {
   ASSERT_EQ(h.connect("me").error(), "");
   ASSERT_EQ(h.subscribe(h.subRequest("me", "foo", "_T.in")).error(), "");
   store->holding = true;
-  PubMsg pub;
-  pub.set_client_id("me");
-  pub.set_guid("g1");
-  pub.set_subject("foo");
-  pub.set_data("hello");
-  std::string bytes;
-  ASSERT_TRUE(pub.AppendToString(&bytes));
-  h.publishRaw(h.info().publish() + ".foo", "_T.ack", bytes);
+  publishFooWithoutWaiting(h, "hello");
   h.loop().runOnce(false);
   EXPECT_TRUE(h.received("_T.ack").empty()) << "PubAck before the flush completed";
   EXPECT_TRUE(h.received("_T.in").empty()) << "delivered before durable";
@@ -186,14 +192,7 @@ TEST(StanSubscribe, NothingIsDeliveredBeforeTheSubscriptionResponse) {
   StanHarness h({}, {}, std::move(owned));
   ASSERT_EQ(h.connect("me").error(), "");
   store->holding = true;
-  PubMsg pub;
-  pub.set_client_id("me");
-  pub.set_guid("g1");
-  pub.set_subject("foo");
-  pub.set_data("hello");
-  std::string bytes;
-  ASSERT_TRUE(pub.AppendToString(&bytes));
-  h.publishRaw(h.info().publish() + ".foo", "_T.ack", bytes);
+  publishFooWithoutWaiting(h, "hello");
   std::string request;
   ASSERT_TRUE(h.subRequest("me", "foo", "_T.in").AppendToString(&request));
   h.publishRaw(h.info().subscribe(), "_T.subreply", request);
@@ -213,13 +212,7 @@ TEST(StanPublish, AFailedFlushIsReportedAsAStoreFailure) {
   StanHarness h({}, {}, std::move(owned));
   ASSERT_EQ(h.connect("me").error(), "");
   store->holding = true;
-  PubMsg pub;
-  pub.set_client_id("me");
-  pub.set_guid("g1");
-  pub.set_subject("foo");
-  std::string bytes;
-  ASSERT_TRUE(pub.AppendToString(&bytes));
-  h.publishRaw(h.info().publish() + ".foo", "_T.ack", bytes);
+  publishFooWithoutWaiting(h, "");
   store->release(store::StoreStatus::IoError);
   ASSERT_EQ(h.received("_T.ack").size(), 1u);
   PubAck ack;
