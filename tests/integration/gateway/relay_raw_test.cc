@@ -113,6 +113,8 @@ TEST_F(RelayRawTest, InfoShowsTheGatewayNotTheBackend) {
 TEST(RelayClusterTest, ConnectUrlsOfARoutedBackendAreRemoved) {
   NatsServerProcess a, b;
   ASSERT_TRUE(a.start(/*with_cluster=*/true));
+  // b solicits the route: start it once a's route listener is up, so the first attempt counts.
+  ASSERT_TRUE(waitFor([&] { return ftgate::testing::portAccepts(a.cluster_port); }, 10s));
   ASSERT_TRUE(b.start(true, "nats://127.0.0.1:" + std::to_string(a.cluster_port)));
   // Only once the route is up does the backend's own INFO carry connect_urls.
   ASSERT_TRUE(waitFor(
@@ -122,7 +124,10 @@ TEST(RelayClusterTest, ConnectUrlsOfARoutedBackendAreRemoved) {
         const nlohmann::json info = readInfo(direct);
         return !info.is_null() && info.contains("connect_urls") && info["connect_urls"].size() >= 2;
       },
-      10s, 100ms));
+      30s, 100ms))
+      << "the two nats-servers never routed together\n--- a:\n"
+      << a.process.log() << "\n--- b:\n"
+      << b.process.log();
 
   GatewayOptions o;
   GatewayHarness gw(o, a.asBackend(0, "a"));
