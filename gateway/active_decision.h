@@ -9,7 +9,8 @@
 //     older than seen is no news (the previous verdict stands); a lock file that exists and is
 //     free means "nobody is active". Records naming unknown servers are ignored.
 //  2. Probe results per backend: Active (/streaming/isFTActive 200), Standby (any other answer
-//     from isFTActive), Healthy (plain nats-server: isFTActive 404, /healthz 200), Down. Rise
+//     from isFTActive), Healthy (plain nats-server: isFTActive 404, /healthz 200; or a
+//     streaming server without FT group: isFTActive 204, serverz state STANDALONE), Down. Rise
 //     and fall apply like HAProxy's; the first result after start decides at once.
 //     Without an FT verdict: the first backend in list order that is up and Active, else the
 //     first that is up and Healthy (so several gateways in front of plain nats-servers agree).

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "common/ft/ft_lock.h"
@@ -18,6 +19,15 @@ namespace ftgate::gateway {
 namespace {
 
 using std::chrono::milliseconds;
+
+// True when a /streaming/serverz body reports state STANDALONE (a streaming server without an
+// FT group or cluster: it serves clients although isFTActive answers 204).
+bool serverzSaysStandalone(std::string_view body) {
+  const nlohmann::json serverz = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!serverz.is_object()) return false;
+  const auto state = serverz.find("state");
+  return state != serverz.end() && state->is_string() && *state == "STANDALONE";
+}
 
 // Host strings that mean this machine, so an owner record advertising a LAN address matches a
 // backend configured as 127.0.0.1 (ftbroker advertises its first non-loopback address when
@@ -178,13 +188,32 @@ void ActiveTracker::probe(size_t index) {
                 finishProbe(index, started, std::move(result));
               });
   };
+  // After isFTActive said "not the FT active": a STANDALONE server (no FT group) serves
+  // clients, so it counts as healthy, like a plain nats-server; anything else is a standby.
+  auto serverzState = [this, index, started, base] {
+    probesSent_++;
+    http_.get(base + "/streaming/serverz", options_.probe.timeout,
+              [this, index, started](const http::HttpResult& r) {
+                ProbeResult result;
+                result.path = "/streaming/serverz";
+                result.status = r.status;
+                result.verdict = ProbeVerdict::Standby;
+                if (!r.ok()) {
+                  result.verdict = ProbeVerdict::Down;
+                  result.error = r.error;
+                } else if (r.status == 200 && serverzSaysStandalone(r.body)) {
+                  result.verdict = ProbeVerdict::Healthy;
+                }
+                finishProbe(index, started, std::move(result));
+              });
+  };
   if (plainNats_[index]) {
     healthz();
     return;
   }
   probesSent_++;
   http_.get(base + "/streaming/isFTActive", options_.probe.timeout,
-            [this, index, started, healthz](const http::HttpResult& r) {
+            [this, index, started, healthz, serverzState](const http::HttpResult& r) {
               ProbeResult result;
               result.path = "/streaming/isFTActive";
               result.status = r.status;
@@ -198,7 +227,10 @@ void ActiveTracker::probe(size_t index) {
                 healthz();
                 return;
               } else {
-                result.verdict = ProbeVerdict::Standby;
+                // 204 from a standby, but also from a streaming server that runs without an FT
+                // group: only its serverz state tells them apart.
+                serverzState();
+                return;
               }
               finishProbe(index, started, std::move(result));
             });

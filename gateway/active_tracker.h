@@ -6,8 +6,9 @@
 // every change once (old → new, epoch, which signal, detection time) and tells observers.
 //
 // Probes: GET <monitor>/streaming/isFTActive — 200 active, 404 means a plain nats-server (then
-// GET /healthz: 200 healthy), any other answer standby; no answer within probe.timeout is a
-// failure. Rounds start every probe.interval plus up to 10% jitter; a backend whose previous
+// GET /healthz: 200 healthy), any other answer (204) is followed by GET /streaming/serverz:
+// state STANDALONE (a streaming server without an FT group) is healthy, anything else standby;
+// no answer within probe.timeout is a failure. Rounds start every probe.interval plus up to 10% jitter; a backend whose previous
 // probe is still out is skipped. Health requests only read the cached state.
 //
 // Reload: `options` is held by reference and may be updated in place between loop callbacks

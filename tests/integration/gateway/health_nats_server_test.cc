@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <string>
+#include <vector>
 
 #include "tests/integration/gateway/control_support.h"
 
@@ -96,6 +97,53 @@ TEST(GatewayHealth, FollowsPlainNatsServersUpAndDown) {
   gw.process.signal(SIGTERM);
   EXPECT_EQ(gw.process.wait(5s), 0) << gw.process.log();
   removeTree(dir);
+}
+
+// A streaming server without an FT group answers isFTActive 204 like a standby; its serverz
+// state STANDALONE says it serves clients. A standby of an FT group must not be taken for one.
+TEST(GatewayHealth, FrontsAStandaloneStreamingBrokerButNotAStandby) {
+  const std::string dir = makeTempDir("ftgate-standalone");
+  BackendUnderTest solo{"solo", freePort(), freePort()};
+  BackendUnderTest active{"active", freePort(), freePort()};
+  BackendUnderTest standby{"standby", freePort(), freePort()};
+  auto broker = [&](const BackendUnderTest& b, std::vector<std::string> extra) {
+    std::vector<std::string> args = {
+        "-a",    "127.0.0.1",   "-p", std::to_string(b.port), "-m", std::to_string(b.httpPort),
+        "--cid", "solo-cluster"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return ChildProcess::start(binPath("ftbroker"), args, dir + "/ftbroker-" + b.name + ".log");
+  };
+  ChildProcess soloBroker = broker(solo, {"--store", "memory"});
+  GatewayUnderTest gw = startGateway(dir, {solo});
+  nlohmann::json health;
+  ASSERT_TRUE(waitFor([&] { return healthStatus(gw.httpPort, &health) == 200; }, 5s))
+      << gw.process.log() << soloBroker.log();
+  EXPECT_EQ(health["active"], "solo");
+  nlohmann::json backendz = getJsonFrom(gw.httpPort, "/backendz");
+  EXPECT_EQ(backendz["backends"][0]["last_probe"]["path"], "/streaming/serverz") << backendz;
+
+  // An FT group's standby (the second member on one store) is never chosen, even listed first.
+  const std::string store = dir + "/store";
+  ChildProcess activeBroker =
+      broker(active, {"--store", "file", "--dir", store, "--ft_group", "g"});
+  ASSERT_TRUE(waitFor([&] { return httpGet(active.httpPort, "/streaming/isFTActive") == 200; }, 5s))
+      << activeBroker.log();
+  ChildProcess standbyBroker =
+      broker(standby, {"--store", "file", "--dir", store, "--ft_group", "g"});
+  const std::string dir2 = makeTempDir("ftgate-standby");
+  GatewayUnderTest gw2 = startGateway(dir2, {standby, active});
+  // Once the standby has answered its probes it is known as a standby, and still not chosen.
+  ASSERT_TRUE(waitFor(
+      [&] {
+        backendz = getJsonFrom(gw2.httpPort, "/backendz");
+        return backendz.is_object() && backendz["backends"][0]["state"] == "standby";
+      },
+      5s))
+      << backendz << standbyBroker.log();
+  EXPECT_EQ(healthStatus(gw2.httpPort, &health), 200) << health;
+  EXPECT_EQ(health["active"], "active");
+  removeTree(dir);
+  removeTree(dir2);
 }
 
 TEST(GatewayHealth, CheckFlagValidatesWithoutStarting) {
