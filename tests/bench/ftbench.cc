@@ -7,14 +7,31 @@
 //   ftbench reqrep --url nats://127.0.0.1:4222 --count 20000
 //       one responder, one requester sending requests one after another; prints latency
 //       percentiles in microseconds.
+//   --stall SECONDS (default 30): a run fails when no message arrived for that long while
+//       some are still missing; slow machines only make a run slower, never a failure.
 //
 // Output is one line of key=value pairs so scripts/bench can tabulate it.
+//
+// A run never loses messages silently: reconnect is off, so a closed connection is an error,
+// not a gap; every failure prints one line on stderr and exits 1:
+//   ftbench: received X of N (published P): <what> -- <detail>
+// where <what> is one of
+//   disconnected     the server (or the proxy in the path) closed the publisher's or the
+//                    subscriber's connection; the detail carries the -ERR it sent, if any
+//                    (ftbroker and nats-server close a slow consumer without one)
+//   slow consumer    libnats dropped messages for the subscriber (its pending limit)
+//   timeout          nothing arrived for --stall seconds although both connections still
+//                    answer PING: messages were lost in the path without a close
+//   publish failed / flush failed / async error   the status libnats returned
+// In pubsub every payload of 8 bytes or more starts with its sequence number, so the first
+// missing message and the number of gaps are reported too.
 #include <nats/nats.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -31,6 +48,7 @@ struct Args {
   std::string url = "nats://127.0.0.1:4222";
   int size = 128;
   long count = 100000;
+  int stallSeconds = 30;
 };
 
 bool parseArgs(int argc, char** argv, Args& args) {
@@ -44,17 +62,100 @@ bool parseArgs(int argc, char** argv, Args& args) {
       args.size = std::atoi(argv[i + 1]);
     } else if (key == "--count") {
       args.count = std::atol(argv[i + 1]);
+    } else if (key == "--stall") {
+      args.stallSeconds = std::atoi(argv[i + 1]);
     } else {
       return false;
     }
   }
-  return args.size >= 0 && args.count > 0;
+  return args.size >= 0 && args.count > 0 && args.stallSeconds > 0;
+}
+
+std::string statusText(natsStatus s) { return natsStatus_GetText(s); }
+
+// The connection's last error as libnats recorded it: the server's -ERR text when it sent one.
+std::string lastErrorOf(natsConnection* nc) {
+  const char* text = nullptr;
+  const natsStatus s = natsConnection_GetLastError(nc, &text);
+  if (s == NATS_OK) return "no -ERR from the server (plain close)";
+  std::string out = statusText(s);
+  if (text != nullptr && *text != '\0' && out != text) out += std::string(": ") + text;
+  return out;
+}
+
+struct RunState;
+
+// Which connection a libnats callback is about.
+struct ConnectionWatch {
+  const char* role = "";
+  RunState* run = nullptr;
+};
+
+// What a run is waiting for and what went wrong first. Written by libnats's threads (message
+// delivery, connection events) and the main thread; the main thread waits on `changed`.
+struct RunState {
+  std::mutex mu;
+  std::condition_variable changed;
+  std::string failure;               // guarded by mu: the first failure, empty while all is well
+  std::atomic<bool> failed{false};   // the same, cheap to poll from the publish loop
+  std::atomic<bool> closing{false};  // our own teardown: closes are expected from here on
+  ConnectionWatch firstWatch;        // subscriber / responder
+  ConnectionWatch secondWatch;       // publisher / requester
+
+  // pubsub: the subscriber's progress.
+  long expected = 0;
+  std::atomic<long> received{0};
+  Clock::time_point last;  // guarded by mu: when the last expected message arrived
+  // Sequence tracking: written by the subscription's delivery thread (one per subscription),
+  // read by the main thread for the report.
+  bool sequenced = false;
+  uint64_t nextSequence = 0;  // delivery thread only
+  std::atomic<long> gaps{0};
+  std::atomic<long> firstMissing{-1};
+
+  // Keeps the first failure only: later ones are usually its consequences.
+  void fail(const std::string& what) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!failure.empty()) return;
+      failure = what;
+    }
+    failed.store(true);
+    changed.notify_all();
+  }
+  std::string failureText() {
+    std::lock_guard<std::mutex> lock(mu);
+    return failure;
+  }
+};
+
+void onDisconnected(natsConnection* nc, void* closure) {
+  auto* watch = static_cast<ConnectionWatch*>(closure);
+  if (watch->run->closing.load()) return;
+  watch->run->fail(std::string("disconnected -- the ") + watch->role +
+                   " connection was closed by the other end: " + lastErrorOf(nc));
+}
+
+void onAsyncError(natsConnection* nc, natsSubscription* sub, natsStatus err, void* closure) {
+  auto* watch = static_cast<ConnectionWatch*>(closure);
+  if (watch->run->closing.load()) return;
+  if (err == NATS_SLOW_CONSUMER) {
+    int64_t dropped = 0;
+    if (sub != nullptr) (void)natsSubscription_GetDropped(sub, &dropped);
+    watch->run->fail(std::string("slow consumer -- libnats dropped ") + std::to_string(dropped) +
+                     " messages on the " + watch->role + " connection (pending limit)");
+    return;
+  }
+  watch->run->fail(std::string("async error -- on the ") + watch->role +
+                   " connection: " + statusText(err) + " (" + lastErrorOf(nc) + ")");
 }
 
 // sendAsap: write every publish at once instead of leaving it to libnats's flusher thread,
 // which waits up to ~1 ms; request/reply latency would otherwise measure that wait (every
 // server showed p50 ~ 990 us), not the server or the proxy in the path.
-natsConnection* connectOrDie(const std::string& url, bool sendAsap = false) {
+// Reconnect is off: a reconnect would hide a close as a gap in the stream.
+natsConnection* connectOrDie(const std::string& url, ConnectionWatch* watch,
+                             bool sendAsap = false) {
   natsOptions* opts = nullptr;
   natsOptions_Create(&opts);
   natsOptions_SetSendAsap(opts, sendAsap);
@@ -62,6 +163,8 @@ natsConnection* connectOrDie(const std::string& url, bool sendAsap = false) {
   natsOptions_SetAllowReconnect(opts, false);
   natsOptions_SetMaxPendingMsgs(opts, 10 * 1000 * 1000);
   natsOptions_SetIOBufSize(opts, 256 * 1024);
+  natsOptions_SetDisconnectedCB(opts, onDisconnected, watch);
+  natsOptions_SetErrorHandler(opts, onAsyncError, watch);
   natsConnection* nc = nullptr;
   natsStatus s = natsConnection_Connect(&nc, opts);
   natsOptions_Destroy(opts);
@@ -72,60 +175,169 @@ natsConnection* connectOrDie(const std::string& url, bool sendAsap = false) {
   return nc;
 }
 
-struct Receiver {
-  std::atomic<long> received{0};
-  long expected = 0;
-  std::mutex mu;
-  std::condition_variable done;
-  Clock::time_point last;
-};
+constexpr size_t kSequenceBytes = sizeof(uint64_t);
 
 void onMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
-  auto* r = static_cast<Receiver*>(closure);
+  auto* run = static_cast<RunState*>(closure);
+  if (run->sequenced && natsMsg_GetDataLength(msg) >= static_cast<int>(kSequenceBytes)) {
+    uint64_t sequence = 0;
+    std::memcpy(&sequence, natsMsg_GetData(msg), kSequenceBytes);
+    if (sequence != run->nextSequence && run->gaps.fetch_add(1) == 0) {
+      run->firstMissing.store(static_cast<long>(run->nextSequence));
+    }
+    run->nextSequence = sequence + 1;
+  }
   natsMsg_Destroy(msg);
-  if (r->received.fetch_add(1) + 1 == r->expected) {
-    std::lock_guard<std::mutex> lock(r->mu);
-    r->last = Clock::now();
-    r->done.notify_all();
+  if (run->received.fetch_add(1) + 1 == run->expected) {
+    std::lock_guard<std::mutex> lock(run->mu);
+    run->last = Clock::now();
+  }
+  // Every message wakes the waiter only at the end; progress is polled, not signalled.
+  if (run->received.load() >= run->expected) run->changed.notify_all();
+}
+
+enum class WaitResult { AllReceived, Failed, Stalled };
+
+// Waits until every message arrived, something failed, or nothing arrived for `stall` while
+// messages are still missing. A slow run keeps going as long as messages keep coming.
+WaitResult waitForMessages(RunState& run, std::chrono::seconds stall) {
+  long seen = run.received.load();
+  auto lastProgress = Clock::now();
+  std::unique_lock<std::mutex> lock(run.mu);
+  for (;;) {
+    run.changed.wait_for(lock, std::chrono::milliseconds(200), [&] {
+      return run.received.load() >= run.expected || !run.failure.empty();
+    });
+    if (run.received.load() >= run.expected) return WaitResult::AllReceived;
+    if (!run.failure.empty()) return WaitResult::Failed;
+    const long now = run.received.load();
+    if (now != seen) {
+      seen = now;
+      lastProgress = Clock::now();
+    } else if (Clock::now() - lastProgress >= stall) {
+      return WaitResult::Stalled;
+    }
   }
 }
 
-int runPubSub(const Args& args) {
-  natsConnection* sub_nc = connectOrDie(args.url);
-  natsConnection* pub_nc = connectOrDie(args.url);
-  Receiver receiver;
-  receiver.expected = args.count;
+// After a stall: do both connections still answer PING? If so nothing was closed and the
+// missing messages vanished somewhere in the server or the proxy.
+std::string describeStall(natsConnection* sub_nc, natsConnection* pub_nc, int stallSeconds) {
+  const natsStatus subAlive = natsConnection_FlushTimeout(sub_nc, 5000);
+  const natsStatus pubAlive = natsConnection_FlushTimeout(pub_nc, 5000);
+  std::string out = "timeout -- no message for " + std::to_string(stallSeconds) + " s; ";
+  if (subAlive == NATS_OK && pubAlive == NATS_OK) {
+    return out +
+           "both connections still answer PING, so the missing messages were lost in the "
+           "path without a close";
+  }
+  return out + "PING on the subscriber: " + statusText(subAlive) + " (" + lastErrorOf(sub_nc) +
+         "), on the publisher: " + statusText(pubAlive) + " (" + lastErrorOf(pub_nc) + ")";
+}
+
+// Closes the connections before the subscription goes: libnats 3.4's read loop can still be
+// handing a message to a subscription destroyed under it (seen as a crash in
+// natsConn_processMsg after a server closed the connection mid-run).
+void closeAll(natsSubscription* sub, natsConnection* first, natsConnection* second) {
+  natsConnection_Close(second);
+  natsConnection_Close(first);
+  natsSubscription_Destroy(sub);
+  natsConnection_Destroy(second);
+  natsConnection_Destroy(first);
+}
+
+// `run` outlives every libnats thread (main destroys it after nats_CloseAndWait): connection
+// and delivery callbacks may still be queued when this returns.
+int runPubSub(const Args& args, RunState& run) {
+  run.expected = args.count;
+  run.sequenced = args.size >= static_cast<int>(kSequenceBytes);
+  run.firstWatch = {"subscriber", &run};
+  run.secondWatch = {"publisher", &run};
+  natsConnection* sub_nc = connectOrDie(args.url, &run.firstWatch);
+  natsConnection* pub_nc = connectOrDie(args.url, &run.secondWatch);
   natsSubscription* sub = nullptr;
-  natsConnection_Subscribe(&sub, sub_nc, "bench.pubsub", onMessage, &receiver);
-  natsSubscription_SetPendingLimits(sub, -1, -1);
-  natsConnection_Flush(sub_nc);
+  natsStatus s = natsConnection_Subscribe(&sub, sub_nc, "bench.pubsub", onMessage, &run);
+  // -1: no limit in libnats; its default (64 MiB) would drop 16 KB messages after ~4000.
+  if (s == NATS_OK) s = natsSubscription_SetPendingLimits(sub, -1, -1);
+  if (s == NATS_OK) s = natsConnection_Flush(sub_nc);
+  if (s != NATS_OK) {
+    std::fprintf(stderr, "ftbench: cannot subscribe: %s\n", natsStatus_GetText(s));
+    return 1;
+  }
 
   std::vector<char> payload(static_cast<size_t>(args.size), 'x');
-  // Flush every few MB so neither server cuts the subscriber as a slow consumer; both
-  // servers are measured with the same window.
+  // Flush every few MB: bounds how far the publisher runs ahead of the server (not of the
+  // subscriber); both servers are measured with the same window.
   const long window = std::max(1L, (8L * 1024 * 1024) / std::max(1, args.size + 32));
+  long published = 0;
   const auto start = Clock::now();
-  for (long i = 0; i < args.count; ++i) {
-    natsConnection_Publish(pub_nc, "bench.pubsub", payload.data(), args.size);
-    if ((i + 1) % window == 0) natsConnection_Flush(pub_nc);
-  }
-  natsConnection_Flush(pub_nc);
-  {
-    std::unique_lock<std::mutex> lock(receiver.mu);
-    bool ok = receiver.done.wait_for(lock, std::chrono::seconds(120),
-                                     [&] { return receiver.received.load() >= args.count; });
-    if (!ok) {
-      std::fprintf(stderr, "ftbench: received %ld of %ld\n", receiver.received.load(), args.count);
-      return 1;
+  for (long i = 0; i < args.count && !run.failed.load(); ++i) {
+    if (run.sequenced) {
+      const auto sequence = static_cast<uint64_t>(i);
+      std::memcpy(payload.data(), &sequence, kSequenceBytes);
+    }
+    s = natsConnection_Publish(pub_nc, "bench.pubsub", payload.data(), args.size);
+    if (s != NATS_OK) {
+      // A publish on a closed connection is the close itself, seen before its callback ran.
+      const std::string what = s == NATS_CONNECTION_CLOSED
+                                   ? "disconnected -- the publisher connection was closed by the "
+                                     "other end (publish of message "
+                                   : "publish failed -- (message ";
+      run.fail(what + std::to_string(i) + "): " + statusText(s) + ", " + lastErrorOf(pub_nc));
+      break;
+    }
+    ++published;
+    if ((i + 1) % window == 0 || i + 1 == args.count) {
+      // Generous: a loaded machine may take seconds; a dead connection fails at once.
+      s = natsConnection_FlushTimeout(pub_nc, 60 * 1000);
+      if (s != NATS_OK) {
+        const std::string what = s == NATS_CONNECTION_CLOSED
+                                     ? "disconnected -- the publisher connection was closed by "
+                                       "the other end (flush after message "
+                                     : "flush failed -- (after message ";
+        run.fail(what + std::to_string(i) + "): " + statusText(s) + ", " + lastErrorOf(pub_nc));
+        break;
+      }
     }
   }
-  const double secs = std::chrono::duration<double>(receiver.last - start).count();
+
+  WaitResult result = waitForMessages(run, std::chrono::seconds(args.stallSeconds));
+  if (result == WaitResult::Stalled) {
+    run.fail(describeStall(sub_nc, pub_nc, args.stallSeconds));
+  }
+  run.closing.store(true);
+  if (result != WaitResult::AllReceived) {
+    int64_t dropped = 0;
+    (void)natsSubscription_GetDropped(sub, &dropped);
+    std::string detail = run.failureText();
+    if (dropped > 0) detail += "; libnats dropped " + std::to_string(dropped);
+    if (run.gaps.load() > 0) {
+      detail += "; " + std::to_string(run.gaps.load()) +
+                " gap(s) in the sequence, first missing message " +
+                std::to_string(run.firstMissing.load());
+    }
+    std::fprintf(stderr, "ftbench: received %ld of %ld (published %ld): %s\n", run.received.load(),
+                 args.count, published, detail.c_str());
+    closeAll(sub, sub_nc, pub_nc);
+    return 1;
+  }
+  Clock::time_point last;
+  {
+    std::lock_guard<std::mutex> lock(run.mu);
+    last = run.last;
+  }
+  const double secs = std::chrono::duration<double>(last - start).count();
   std::printf("mode=pubsub size=%d count=%ld secs=%.3f msgs_per_sec=%.0f mb_per_sec=%.1f\n",
               args.size, args.count, secs, args.count / secs,
               args.count * static_cast<double>(args.size) / secs / 1e6);
-  natsSubscription_Destroy(sub);
-  natsConnection_Destroy(pub_nc);
-  natsConnection_Destroy(sub_nc);
+  if (run.gaps.load() > 0) {
+    // Every message counted but some out of order or duplicated: still a defect to show.
+    std::fprintf(stderr, "ftbench: %ld gap(s) in the sequence, first at message %ld\n",
+                 run.gaps.load(), run.firstMissing.load());
+    closeAll(sub, sub_nc, pub_nc);
+    return 1;
+  }
+  closeAll(sub, sub_nc, pub_nc);
   return 0;
 }
 
@@ -137,37 +349,46 @@ void onRequest(natsConnection* nc, natsSubscription*, natsMsg* msg, void*) {
   natsMsg_Destroy(msg);
 }
 
-int runReqRep(const Args& args) {
-  natsConnection* responder = connectOrDie(args.url, /*sendAsap=*/true);
-  natsConnection* requester = connectOrDie(args.url, /*sendAsap=*/true);
+int runReqRep(const Args& args, RunState& run) {
+  run.firstWatch = {"responder", &run};
+  run.secondWatch = {"requester", &run};
+  natsConnection* responder = connectOrDie(args.url, &run.firstWatch, /*sendAsap=*/true);
+  natsConnection* requester = connectOrDie(args.url, &run.secondWatch, /*sendAsap=*/true);
   natsSubscription* sub = nullptr;
-  natsConnection_Subscribe(&sub, responder, "bench.reqrep", onRequest, nullptr);
-  natsConnection_Flush(responder);
+  natsStatus s = natsConnection_Subscribe(&sub, responder, "bench.reqrep", onRequest, nullptr);
+  if (s == NATS_OK) s = natsConnection_Flush(responder);
+  if (s != NATS_OK) {
+    std::fprintf(stderr, "ftbench: cannot subscribe: %s\n", natsStatus_GetText(s));
+    return 1;
+  }
   std::vector<char> payload(static_cast<size_t>(args.size), 'x');
   std::vector<double> micros;
   micros.reserve(static_cast<size_t>(args.count));
   for (long i = 0; i < args.count; ++i) {
     natsMsg* reply = nullptr;
     const auto t0 = Clock::now();
-    natsStatus s =
-        natsConnection_Request(&reply, requester, "bench.reqrep", payload.data(), args.size, 5000);
+    s = natsConnection_Request(&reply, requester, "bench.reqrep", payload.data(), args.size, 5000);
     const auto t1 = Clock::now();
     if (s != NATS_OK) {
-      std::fprintf(stderr, "ftbench: request %ld failed: %s\n", i, natsStatus_GetText(s));
+      // A close seen by either side says more than the request's own status.
+      const std::string why = run.failed.load() ? run.failureText() : lastErrorOf(requester);
+      std::fprintf(stderr, "ftbench: request %ld failed: %s -- %s\n", i, natsStatus_GetText(s),
+                   why.c_str());
+      run.closing.store(true);
+      closeAll(sub, responder, requester);
       return 1;
     }
     natsMsg_Destroy(reply);
     micros.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
   }
+  run.closing.store(true);
   std::sort(micros.begin(), micros.end());
   auto pct = [&](double p) {
     return micros[std::min(micros.size() - 1, static_cast<size_t>(p * micros.size()))];
   };
   std::printf("mode=reqrep size=%d count=%ld p50_us=%.1f p99_us=%.1f max_us=%.1f\n", args.size,
               args.count, pct(0.50), pct(0.99), micros.back());
-  natsSubscription_Destroy(sub);
-  natsConnection_Destroy(requester);
-  natsConnection_Destroy(responder);
+  closeAll(sub, responder, requester);
   return 0;
 }
 
@@ -176,10 +397,15 @@ int runReqRep(const Args& args) {
 int main(int argc, char** argv) {
   Args args;
   if (!parseArgs(argc, argv, args) || (args.mode != "pubsub" && args.mode != "reqrep")) {
-    std::fprintf(stderr, "usage: ftbench pubsub|reqrep [--url URL] [--size BYTES] [--count N]\n");
+    std::fprintf(stderr,
+                 "usage: ftbench pubsub|reqrep [--url URL] [--size BYTES] [--count N] "
+                 "[--stall SECONDS]\n");
     return 2;
   }
-  int rc = args.mode == "pubsub" ? runPubSub(args) : runReqRep(args);
-  nats_Close();
+  RunState run;
+  int rc = args.mode == "pubsub" ? runPubSub(args, run) : runReqRep(args, run);
+  run.closing.store(true);
+  // Waits for libnats's threads, whose queued callbacks still point at `run`.
+  if (nats_CloseAndWait(10 * 1000) != NATS_OK) std::_Exit(rc);
   return rc;
 }
