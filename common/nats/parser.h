@@ -8,12 +8,15 @@
 //
 // How it works: the control line is found with memchr('\n'); when it lies wholly in the input
 // it is used in place, and only a line split across inputs is copied into a small scratch
-// buffer (bounded by max_control_line). Arguments are split on spaces/tabs, operation names
-// compared case-insensitively. Once the payload size is known the parser jumps over the payload
-// by length; a payload split across inputs is either accumulated into a reusable buffer
-// (PayloadMode::Assemble, for the broker) or skipped (PayloadMode::Skip, for the gateway, which
-// forwards the bytes as they were read). max_control_line and max_payload are enforced here; the
-// max_payload check fires on the control line, before any payload byte is consumed.
+// buffer (bounded by max_control_line). The operation is recognised from its name packed into
+// one word (case-insensitively) and the arguments are split on spaces/tabs in one pass, eight
+// bytes at a time. Once the payload size is known the parser jumps over the payload by length;
+// a frame whose control line, payload and CRLF all lie in the input is handed out straight
+// away without touching the state machine. A payload split across inputs is either accumulated
+// into a reusable buffer (PayloadMode::Assemble, for the broker) or skipped (PayloadMode::Skip,
+// for the gateway, which forwards the bytes as they were read). max_control_line and
+// max_payload are enforced here; the max_payload check fires on the control line, before any
+// payload byte is consumed.
 //
 // Chunks: a call that returns NeedMore has consumed its whole input, so the next call is by
 // definition given a new chunk. A frame "began in an earlier chunk" when some of its bytes were
@@ -71,23 +74,20 @@ class Parser {
 
  private:
   enum class State : uint8_t { ControlLine, Payload, Trailer };
-  // An argument as an offset into the current control line, so it survives the line being
-  // moved into scratch_ when a frame straddles inputs.
-  struct Span {
-    uint32_t pos = 0;
-    uint32_t len = 0;
-  };
 
   [[nodiscard]] Status fail(ParseError error);
   [[nodiscard]] Status needMore(std::string_view& in);
+  // The rest of next() once a frame is under way (or its line or payload is split): the
+  // general state machine.
+  [[nodiscard]] Status resume(std::string_view& in, Frame& out);
+  // The control line is complete and announced a payload: wait for it.
+  void enterPayload();
   [[nodiscard]] Status emit(std::string_view& in, Frame& out);
-  // Validates a complete control line (terminator included), filling op_, args and sizes.
-  [[nodiscard]] ParseError parseControlLine(std::string_view line);
-  [[nodiscard]] ParseError parseArguments(std::string_view line, size_t from);
+  // frame_'s views into the control line follow it into scratch_.
+  void moveLineToScratch();
   // False when the partial control line `head` + `tail` can no longer become an operation of
   // this direction (early rejection of garbage, before any CRLF arrives).
   [[nodiscard]] bool partialLinePlausible(std::string_view head, std::string_view tail) const;
-  [[nodiscard]] std::string_view spanView(Span s) const { return line_.substr(s.pos, s.len); }
 
   Direction direction_;
   Limits limits_;
@@ -98,14 +98,12 @@ class Parser {
 
   std::string scratch_;     // a control line split across inputs (or kept across them)
   std::string payloadBuf_;  // an assembled split payload (Assemble mode)
-  std::string_view line_;   // the current control line, in the input or in scratch_
   bool lineInScratch_ = false;
+  bool buffersUsed_ = false;  // scratch_ or payloadBuf_ used since the last frame started
 
-  Op op_ = Op::Ping;
-  Span subject_, reply_, queue_, sid_, json_;
-  int64_t maxMsgs_ = -1;
-  size_t headerBytes_ = 0;
-  size_t totalBytes_ = 0;
+  // The frame being parsed: its views point into its control_line, which is in the input or
+  // in scratch_. Copied out whole when complete, so `out` is written only for a frame.
+  Frame frame_;
 
   size_t payloadConsumed_ = 0;         // payload bytes consumed so far
   const char* payloadView_ = nullptr;  // payload start in the current input, if contiguous
