@@ -235,8 +235,8 @@ std::string describeStall(natsConnection* sub_nc, natsConnection* pub_nc, int st
          "), on the publisher: " + statusText(pubAlive) + " (" + lastErrorOf(pub_nc) + ")";
 }
 
-// Closes the connections before the subscription goes: libnats 3.4's read loop can still be
-// handing a message to a subscription destroyed under it (seen as a crash in
+// Closes the connections before the subscription goes (`sub` may be null): libnats 3.4's read
+// loop can still be handing a message to a subscription destroyed under it (seen as a crash in
 // natsConn_processMsg after a server closed the connection mid-run).
 void closeAll(natsSubscription* sub, natsConnection* first, natsConnection* second) {
   natsConnection_Close(second);
@@ -262,6 +262,8 @@ int runPubSub(const Args& args, RunState& run) {
   if (s == NATS_OK) s = natsConnection_Flush(sub_nc);
   if (s != NATS_OK) {
     std::fprintf(stderr, "ftbench: cannot subscribe: %s\n", natsStatus_GetText(s));
+    run.closing.store(true);
+    closeAll(sub, sub_nc, pub_nc);
     return 1;
   }
 
@@ -359,6 +361,8 @@ int runReqRep(const Args& args, RunState& run) {
   if (s == NATS_OK) s = natsConnection_Flush(responder);
   if (s != NATS_OK) {
     std::fprintf(stderr, "ftbench: cannot subscribe: %s\n", natsStatus_GetText(s));
+    run.closing.store(true);
+    closeAll(sub, responder, requester);
     return 1;
   }
   std::vector<char> payload(static_cast<size_t>(args.size), 'x');
