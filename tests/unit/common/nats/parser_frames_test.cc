@@ -329,5 +329,270 @@ TEST(NatsParserFrames, NegativeMaxPayloadDisablesTheCheck) {
   EXPECT_EQ(parser.next(in, f), Status::NeedMore);
 }
 
+// --- The fast path (a frame wholly in one input) against the general one -------------------
+// Each input below is parsed whole (fast path), byte by byte and split at every offset (general
+// path), in both payload modes; the frames must be identical and as expected.
+
+void expectSameEverySplit(Direction d, const std::string& input,
+                          const std::vector<OwnedFrame>& expected, const std::string& name,
+                          Limits limits = {}) {
+  for (PayloadMode mode : {PayloadMode::Assemble, PayloadMode::Skip}) {
+    expectSame(parseChunks(d, mode, {input}, limits), expected, name + " whole");
+    expectSame(parseChunks(d, mode, testing::splitEvery(input, 1), limits), expected,
+               name + " byte by byte");
+    for (size_t at = 1; at < input.size(); ++at) {
+      expectSame(parseChunks(d, mode, testing::splitAt(input, {at}), limits), expected,
+                 name + " split at " + std::to_string(at));
+    }
+  }
+}
+
+OwnedFrame withLine(OwnedFrame f, const std::string& input) {
+  f.control_line = input.substr(0, input.find('\n') + 1);
+  f.frame_bytes = input.size();
+  return f;
+}
+
+TEST(NatsParserFastPath, OperationNamesInAnyCase) {
+  const Direction C = Direction::ClientToServer;
+  const Direction S = Direction::ServerToClient;
+  struct NameCase {
+    Direction d;
+    std::string input;
+    Op op;
+  };
+  const std::vector<NameCase> cases = {
+      {C, "pUb a 1\r\nx\r\n", Op::Pub},
+      {C, "Hpub a 0 1\r\nx\r\n", Op::Hpub},
+      {C, "sUB a 1\r\n", Op::Sub},
+      {C, "UnSuB 1\r\n", Op::Unsub},
+      {C, "piNG\r\n", Op::Ping},
+      {C, "PonG\r\n", Op::Pong},
+      {C, "cOnNeCt {}\r\n", Op::Connect},
+      {S, "mSg a 1 1\r\nx\r\n", Op::Msg},
+      {S, "hMsG a 1 0 1\r\nx\r\n", Op::Hmsg},
+      {S, "+ok\r\n", Op::Ok},
+      {S, "-eRr 'x'\r\n", Op::Err},
+      {S, "InFo {}\r\n", Op::Info},
+  };
+  for (const NameCase& c : cases) {
+    for (PayloadMode mode : {PayloadMode::Assemble, PayloadMode::Skip}) {
+      const ParseRun whole = parseChunks(c.d, mode, {c.input});
+      ASSERT_EQ(whole.error, ParseError::None) << c.input;
+      ASSERT_EQ(whole.frames.size(), 1u) << c.input;
+      EXPECT_EQ(whole.frames[0].op, c.op) << c.input;
+      const ParseRun bytes = parseChunks(c.d, mode, testing::splitEvery(c.input, 1));
+      ASSERT_EQ(bytes.frames.size(), 1u) << c.input;
+      EXPECT_TRUE(bytes.frames[0].sameAs(whole.frames[0])) << c.input;
+    }
+  }
+}
+
+// Names that differ from an operation's by one byte, or in a byte that is no letter: the
+// case-folding must not let them through ("\x0bOK" folds to "+ok" under a blind |0x20).
+TEST(NatsParserFastPath, NearMissNamesAreUnknown) {
+  const Direction C = Direction::ClientToServer;
+  const Direction S = Direction::ServerToClient;
+  const std::vector<std::pair<Direction, std::string>> cases = {
+      {S, "\x0bOK\r\n"},
+      {S,
+       "\x0d"
+       "ERR 'x'\r\n"},
+      {C, std::string("PU\0 a 1\r\n", 9)},
+      {C, "PUBX a 1\r\n"},
+      {C, "PU a 1\r\n"},
+      {C, "CONNECTX {}\r\n"},
+      {C, "UNSUBS 1\r\n"},
+      {C, "P@B a 1\r\n"},
+      {C, "pub\r a 1\r\n"},
+      {S, "MSGG a 1 1\r\n"},
+      {S, "INF {}\r\n"},
+      {C, "PING\r\r\n"},
+  };
+  for (const auto& [d, input] : cases) {
+    for (PayloadMode mode : {PayloadMode::Assemble, PayloadMode::Skip}) {
+      EXPECT_EQ(parseChunks(d, mode, {input}).error, ParseError::UnknownOperation) << input;
+      EXPECT_EQ(parseChunks(d, mode, testing::splitEvery(input, 1)).error,
+                ParseError::UnknownOperation)
+          << input;
+    }
+  }
+}
+
+TEST(NatsParserFastPath, TabsAndRunsOfBlanksSeparate) {
+  const std::string input = "PUB\t\tfoo \t reply\t 3 \t\r\nabc\r\n";
+  OwnedFrame f = frame(Op::Pub);
+  f.subject = "foo";
+  f.reply = "reply";
+  f.total_bytes = 3;
+  f.has_payload = true;
+  f.payload = "abc";
+  expectSameEverySplit(Direction::ClientToServer, input, {withLine(f, input)}, "tabs");
+
+  const std::string msg = "MSG\tsubj\t7\t\t3\n\tok\r\n";  // LF only; payload starts with a tab
+  OwnedFrame m = frame(Op::Msg);
+  m.subject = "subj";
+  m.sid = "7";
+  m.total_bytes = 3;
+  m.has_payload = true;
+  m.payload = "\tok";
+  expectSameEverySplit(Direction::ServerToClient, msg, {withLine(m, msg)}, "msg tabs");
+}
+
+TEST(NatsParserFastPath, LineFeedOnlyTerminators) {
+  const std::string input = "PUB a 2\nhi\r\nHPUB h 12 12\nNATS/1.0\r\n\r\n\r\nSUB a q 9\nPING\n";
+  OwnedFrame pub = frame(Op::Pub);
+  pub.subject = "a";
+  pub.total_bytes = 2;
+  pub.has_payload = true;
+  pub.payload = "hi";
+  pub.control_line = "PUB a 2\n";
+  pub.frame_bytes = 12;
+  OwnedFrame hpub = frame(Op::Hpub);
+  hpub.subject = "h";
+  hpub.header_bytes = 12;
+  hpub.total_bytes = 12;
+  hpub.has_payload = true;
+  hpub.payload = "NATS/1.0\r\n\r\n";
+  hpub.control_line = "HPUB h 12 12\n";
+  hpub.frame_bytes = 13 + 12 + 2;
+  hpub.frame_offset = 12;
+  OwnedFrame sub = frame(Op::Sub);
+  sub.subject = "a";
+  sub.queue = "q";
+  sub.sid = "9";
+  sub.control_line = "SUB a q 9\n";
+  sub.frame_bytes = 10;
+  sub.frame_offset = 12 + 27;
+  OwnedFrame ping = frame(Op::Ping);
+  ping.control_line = "PING\n";
+  ping.frame_bytes = 5;
+  ping.frame_offset = 12 + 27 + 10;
+  expectSameEverySplit(Direction::ClientToServer, input, {pub, hpub, sub, ping}, "lf only");
+}
+
+// A line split right after the operation name, or right after the blank that ends it.
+TEST(NatsParserFastPath, LineSplitAfterTheName) {
+  const std::string input = "PUB foo 3\r\nabc\r\n";
+  OwnedFrame f = frame(Op::Pub);
+  f.subject = "foo";
+  f.total_bytes = 3;
+  f.has_payload = true;
+  f.payload = "abc";
+  f = withLine(f, input);
+  for (size_t at : {3u, 4u}) {
+    for (PayloadMode mode : {PayloadMode::Assemble, PayloadMode::Skip}) {
+      Parser parser(Direction::ClientToServer, {}, mode);
+      Frame out;
+      std::string first = input.substr(0, at);
+      std::string second = input.substr(at);
+      std::string_view in = first;
+      ASSERT_EQ(parser.next(in, out), Status::NeedMore);
+      EXPECT_TRUE(parser.inControlLine());
+      EXPECT_EQ(parser.pendingBytesInChunk(), at);
+      in = second;
+      ASSERT_EQ(parser.next(in, out), Status::Frame);
+      EXPECT_EQ(out.subject, "foo");
+      EXPECT_EQ(out.control_line, "PUB foo 3\r\n");
+      EXPECT_EQ(out.payload, "abc");
+      EXPECT_TRUE(out.payload_complete_view);
+      EXPECT_TRUE(out.began_in_earlier_chunk);
+      EXPECT_EQ(out.bytes_in_chunk, input.size() - at);
+    }
+  }
+  expectSameEverySplit(Direction::ClientToServer, input, {f}, "split after name");
+}
+
+// 18 digits is the most a size may have; 19 is refused however small its value.
+TEST(NatsParserFastPath, SizesOfEighteenAndNineteenDigits) {
+  const Direction C = Direction::ClientToServer;
+  const std::string eighteen = "PUB a 100000000000000000\r\n";
+  EXPECT_EQ(parseChunks(C, PayloadMode::Skip, {eighteen}).error, ParseError::MaxPayloadViolation);
+  Parser unlimited(C, Limits{4096, -1}, PayloadMode::Skip);
+  Frame f;
+  std::string_view in = eighteen;
+  EXPECT_EQ(unlimited.next(in, f), Status::NeedMore);
+  EXPECT_EQ(unlimited.pendingFrameBytes(), eighteen.size());
+  in = "PUB a 999999999999999999\r\n";
+  unlimited.reset();
+  EXPECT_EQ(unlimited.next(in, f), Status::NeedMore);
+
+  for (const std::string input :
+       {"PUB a 0000000000000000001\r\nx\r\n", "HPUB a 0000000000000000001 1\r\nx\r\n",
+        "HPUB a 1 0000000000000000001\r\nx\r\n"}) {
+    EXPECT_EQ(parseChunks(C, PayloadMode::Skip, {input}).error, ParseError::InvalidSize) << input;
+    EXPECT_EQ(parseChunks(C, PayloadMode::Skip, testing::splitEvery(input, 1)).error,
+              ParseError::InvalidSize)
+        << input;
+  }
+  const std::string leadingZeros = "PUB a 000000000000000001\r\nx\r\n";  // 18 digits: fine
+  OwnedFrame one = frame(Op::Pub);
+  one.subject = "a";
+  one.total_bytes = 1;
+  one.has_payload = true;
+  one.payload = "x";
+  expectSameEverySplit(C, leadingZeros, {withLine(one, leadingZeros)}, "leading zeros");
+  const std::string unsubMax = "UNSUB 1 999999999999999999\r\n";
+  OwnedFrame unsub = frame(Op::Unsub);
+  unsub.sid = "1";
+  unsub.max_msgs = 999999999999999999;
+  expectSameEverySplit(C, unsubMax, {withLine(unsub, unsubMax)}, "unsub 18 digits");
+  EXPECT_EQ(parseChunks(C, PayloadMode::Skip, {"UNSUB 1 1000000000000000000\r\n"}).error,
+            ParseError::InvalidMaxMsgs);
+}
+
+// Control lines of every length around the 16-byte blocks and the 64-byte mask, with the line
+// at the very end of the input and followed by more frames: the same frames either way.
+TEST(NatsParserFastPath, LinesAroundBlockAndMaskBoundaries) {
+  for (size_t subjectLength = 1; subjectLength <= 90; ++subjectLength) {
+    const std::string subject(subjectLength, 's');
+    const std::string msg = "MSG " + subject + " 12 _R.x 4\r\nabcd\r\n";
+    OwnedFrame m = frame(Op::Msg);
+    m.subject = subject;
+    m.sid = "12";
+    m.reply = "_R.x";
+    m.total_bytes = 4;
+    m.has_payload = true;
+    m.payload = "abcd";
+    m = withLine(m, msg);
+    OwnedFrame second = m;
+    second.frame_offset = msg.size();
+    for (PayloadMode mode : {PayloadMode::Assemble, PayloadMode::Skip}) {
+      const std::string name = "subject of " + std::to_string(subjectLength);
+      expectSame(parseChunks(Direction::ServerToClient, mode, {msg}), {m}, name + " alone");
+      expectSame(parseChunks(Direction::ServerToClient, mode, {msg + msg}), {m, second},
+                 name + " twice");
+      expectSame(parseChunks(Direction::ServerToClient, mode, testing::splitEvery(msg + msg, 1)),
+                 {m, second}, name + " byte by byte");
+      const std::string bad = "MSG " + subject + " 1 2 3 4 5\r\n";
+      EXPECT_EQ(parseChunks(Direction::ServerToClient, mode, {bad}).error,
+                ParseError::WrongArgumentCount)
+          << name;
+    }
+  }
+}
+
+// The benchmark's shape: many frames in 64 KB reads, frames straddling each read boundary.
+TEST(NatsParserFastPath, ManyFramesInLargeReadsMatchByteByByte) {
+  std::string stream;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string payload(static_cast<size_t>(i % 200), static_cast<char>('a' + i % 26));
+    stream += "PUB foo." + std::to_string(i) + (i % 3 == 0 ? " _INBOX.r " : " ") +
+              std::to_string(payload.size()) + "\r\n" + payload + "\r\n";
+    if (i % 7 == 0) stream += "HPUB h 12 14\r\nNATS/1.0\r\n\r\nhi\r\n";
+    if (i % 11 == 0) stream += "PING\r\n";
+  }
+  for (PayloadMode mode : {PayloadMode::Assemble, PayloadMode::Skip}) {
+    const ParseRun bytes =
+        parseChunks(Direction::ClientToServer, mode, testing::splitEvery(stream, 1));
+    ASSERT_EQ(bytes.error, ParseError::None);
+    for (size_t read : {size_t{65536}, size_t{4096}, size_t{1000}, size_t{17}}) {
+      const ParseRun run =
+          parseChunks(Direction::ClientToServer, mode, testing::splitEvery(stream, read));
+      expectSame(run, bytes.frames, "reads of " + std::to_string(read));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ftgate::nats
