@@ -8,11 +8,6 @@ void FrameCapture::beginChunk(std::string_view chunk) {
   fed_ += chunk.size();
 }
 
-uint64_t FrameCapture::frameCompleted(const nats::Frame& frame) {
-  frameEnd_ += frame.frame_bytes;
-  return frameEnd_;
-}
-
 bool FrameCapture::frameBytes(const nats::Frame& frame, std::string& scratch,
                               std::string_view& out) const {
   const uint64_t start = frameEnd_ - frame.frame_bytes;

@@ -37,7 +37,10 @@ class FrameCapture {
 
   // From the handler, once per completed frame, first thing: returns the stream offset just
   // past the frame.
-  uint64_t frameCompleted(const nats::Frame& frame);
+  uint64_t frameCompleted(const nats::Frame& frame) {
+    frameEnd_ += frame.frame_bytes;
+    return frameEnd_;
+  }
   // The completed frame's bytes (control line, payload, CRLF): a view into the chunk, or into
   // `scratch` when the frame began in an earlier chunk and was captured. False when it began
   // earlier and was not captured (not a candidate, or over maxBytes).

@@ -38,7 +38,30 @@ bool rewriteUnsubMax(const nats::Frame& frame, int64_t max, std::string& out) {
 
 }  // namespace
 
+// The hot path: every PUB/HPUB of every client passes here, so it stays a small leaf; the
+// other frames go to onOtherFrame.
 FrameHandler::Action ClientProtocol::onFrame(const nats::Frame& frame, std::string& replacement) {
+  if (frame.op != nats::Op::Pub && frame.op != nats::Op::Hpub) {
+    return onOtherFrame(frame, replacement);
+  }
+  const uint64_t end = capture_.frameCompleted(frame);
+  const bool cut = route_.droppingOpenFrame();
+  route_.frameEnded(end);
+  // A verbose client expects +OK; a PUB cut by a switch reached no backend whole.
+  if (replay_.onClientFrame(frame, end) && cut) replay_.orphanLastExpected();
+  if (frame.op == nats::Op::Pub && stan_.isPublishSubject(frame.subject)) trackPublish(frame, end);
+  return Action::Forward;
+}
+
+void ClientProtocol::trackPublish(const nats::Frame& frame, uint64_t end) {
+  std::string_view bytes;
+  if (capture_.frameBytes(frame, scratch_, bytes)) {
+    (void)stan_.onPublish(frame.reply, payloadOf(frame, bytes), bytes, end - frame.frame_bytes);
+  }
+}
+
+FrameHandler::Action ClientProtocol::onOtherFrame(const nats::Frame& frame,
+                                                  std::string& replacement) {
   const uint64_t end = capture_.frameCompleted(frame);
   Action action = Action::Forward;
   // Before the replay state sees the UNSUB (it may drop the subscription).
@@ -64,12 +87,6 @@ FrameHandler::Action ClientProtocol::onFrame(const nats::Frame& frame, std::stri
   const bool expectsReply = replay_.onClientFrame(frame, end);
   // The frame was cut by a switch and never reached a backend whole: nobody will answer it.
   if (cut && expectsReply) replay_.orphanLastExpected();
-  if (frame.op == nats::Op::Pub && stan_.isPublishSubject(frame.subject)) {
-    std::string_view bytes;
-    if (capture_.frameBytes(frame, scratch_, bytes)) {
-      (void)stan_.onPublish(frame.reply, payloadOf(frame, bytes), bytes, end - frame.frame_bytes);
-    }
-  }
   return action;
 }
 
@@ -91,7 +108,27 @@ void BackendProtocol::beginReplay(std::optional<nats::ServerInfo> previous, bool
   asyncInfo_ = asyncInfo;
 }
 
+// The hot path: every MSG/HMSG to every client passes here, so it stays a small leaf; the
+// other frames go to onOtherFrame.
 FrameHandler::Action BackendProtocol::onFrame(const nats::Frame& frame, std::string& replacement) {
+  if (frame.op != nats::Op::Msg && frame.op != nats::Op::Hmsg) {
+    return onOtherFrame(frame, replacement);
+  }
+  (void)capture_.frameCompleted(frame);
+  replay_.onDelivered(frame.sid);
+  if (frame.op == nats::Op::Msg && stan_.isAckSubject(frame.subject)) trackAck(frame);
+  return Action::Forward;
+}
+
+void BackendProtocol::trackAck(const nats::Frame& frame) {
+  std::string_view bytes;
+  if (capture_.frameBytes(frame, scratch_, bytes)) {
+    (void)stan_.onAck(frame.subject, payloadOf(frame, bytes));
+  }
+}
+
+FrameHandler::Action BackendProtocol::onOtherFrame(const nats::Frame& frame,
+                                                   std::string& replacement) {
   (void)capture_.frameCompleted(frame);
   const bool replaying = phase_ != Phase::Relaying;
   switch (frame.op) {
@@ -110,16 +147,6 @@ FrameHandler::Action BackendProtocol::onFrame(const nats::Frame& frame, std::str
       }
       return Action::Replace;
     }
-    case nats::Op::Msg:
-    case nats::Op::Hmsg:
-      replay_.onDelivered(frame.sid);
-      if (frame.op == nats::Op::Msg && stan_.isAckSubject(frame.subject)) {
-        std::string_view bytes;
-        if (capture_.frameBytes(frame, scratch_, bytes)) {
-          (void)stan_.onAck(frame.subject, payloadOf(frame, bytes));
-        }
-      }
-      return Action::Forward;
     case nats::Op::Ok:
       if (replaying) return Action::Replace;  // caused by the replay: swallowed
       replay_.onBackendOk();

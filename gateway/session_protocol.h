@@ -62,6 +62,11 @@ class ClientProtocol final : public FrameHandler {
   [[nodiscard]] bool connectIsNonceSigned() const;
 
  private:
+  // Every frame but PUB/HPUB (kept out of line so the publish path needs no register spills).
+  [[gnu::noinline]] Action onOtherFrame(const nats::Frame& frame, std::string& replacement);
+  // A PUB to a streaming publish subject: kept by the tracker until its PubAck.
+  [[gnu::noinline]] void trackPublish(const nats::Frame& frame, uint64_t end);
+
   SessionReplay& replay_;
   StanPublishTracker& stan_;
   BackendRoute& route_;
@@ -151,6 +156,11 @@ class BackendProtocol final : public FrameHandler {
   [[nodiscard]] bool sentAsyncInfo() const { return sentAsyncInfo_; }
 
  private:
+  // Every frame but MSG/HMSG (kept out of line so the delivery path needs no register spills).
+  [[gnu::noinline]] Action onOtherFrame(const nats::Frame& frame, std::string& replacement);
+  // A MSG on a kept publish's reply subject: its PubAck settles the publish.
+  [[gnu::noinline]] void trackAck(const nats::Frame& frame);
+
   BackendInfoRewriter& rewriter_;
   SessionReplay& replay_;
   StanPublishTracker& stan_;

@@ -9,7 +9,25 @@ void SessionReplay::expect(Reply reply) {
   if (reply == Reply::Pong) ++pongsExpected_;
 }
 
-bool SessionReplay::onClientFrame(const nats::Frame& frame, uint64_t endOffset) {
+SessionReplay::SessionReplay(const SessionReplay& other)
+    : verbose_(other.verbose_),
+      connectJson_(other.connectJson_),
+      subs_(other.subs_),
+      expected_(other.expected_),
+      pongsExpected_(other.pongsExpected_) {}
+
+SessionReplay& SessionReplay::operator=(const SessionReplay& other) {
+  if (this == &other) return *this;
+  verbose_ = other.verbose_;
+  connectJson_ = other.connectJson_;
+  subs_ = other.subs_;
+  expected_ = other.expected_;
+  pongsExpected_ = other.pongsExpected_;
+  lastDelivered_ = nullptr;
+  return *this;
+}
+
+bool SessionReplay::onOtherClientFrame(const nats::Frame& frame, uint64_t endOffset) {
   switch (frame.op) {
     case nats::Op::Ping:
       expect(Reply::Pong);
@@ -33,6 +51,7 @@ bool SessionReplay::onClientFrame(const nats::Frame& frame, uint64_t endOffset) 
       if (frame.max_msgs > sub.delivered) {
         sub.max = frame.max_msgs;
       } else {
+        if (lastDelivered_ == &*it) lastDelivered_ = nullptr;
         subs_.erase(it);
       }
       break;
@@ -44,12 +63,19 @@ bool SessionReplay::onClientFrame(const nats::Frame& frame, uint64_t endOffset) 
   return verbose_;
 }
 
-void SessionReplay::onDelivered(std::string_view sid) {
+void SessionReplay::countDelivery(std::string_view sid) {
   auto it = subs_.find(sid);
-  if (it == subs_.end()) return;
+  if (it == subs_.end()) return;  // unsubscribed meanwhile: the cache keeps its entry
+  lastDelivered_ = &*it;
   ReplaySubscription& sub = it->second;
   ++sub.delivered;
-  if (sub.max >= 0 && sub.delivered >= sub.max) subs_.erase(it);
+  if (sub.max >= 0 && sub.delivered >= sub.max) eraseLastDelivered();
+}
+
+void SessionReplay::eraseLastDelivered() {
+  auto it = subs_.find(lastDelivered_->first);
+  lastDelivered_ = nullptr;
+  if (it != subs_.end()) subs_.erase(it);
 }
 
 void SessionReplay::onBackendOk() {

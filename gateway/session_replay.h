@@ -52,16 +52,38 @@ using SubscriptionMap =
 
 class SessionReplay {
  public:
+  SessionReplay() = default;
+  // Copies and moves drop the delivery cache (it points into this object's map).
+  SessionReplay(const SessionReplay& other);
+  SessionReplay& operator=(const SessionReplay& other);
+
   // A client frame, complete, with the client stream offset just past it. `verbose` is the
   // mode its CONNECT asked for (set by the caller when it sees one). Returns true when the
   // frame expects a reply (+OK in verbose mode, PONG for PING).
-  bool onClientFrame(const nats::Frame& frame, uint64_t endOffset);
+  bool onClientFrame(const nats::Frame& frame, uint64_t endOffset) {
+    // Every PUB/HPUB passes here: only verbose mode makes one matter.
+    if (frame.op == nats::Op::Pub || frame.op == nats::Op::Hpub) {
+      if (verbose_) expect(Reply::Ok);
+      return verbose_;
+    }
+    return onOtherClientFrame(frame, endOffset);
+  }
   void setVerbose(bool verbose) { verbose_ = verbose; }
   void setConnect(std::string_view json) { connectJson_.assign(json); }
 
   // A MSG/HMSG for `sid` passed to the client (counted for every subscription, as the server
-  // does, so a later UNSUB <sid> <max> counts what was delivered before it).
-  void onDelivered(std::string_view sid);
+  // does, so a later UNSUB <sid> <max> counts what was delivered before it). Runs for every
+  // delivery: a run of messages for the same sid is counted without hashing it (the last
+  // subscription found is remembered until the map changes).
+  void onDelivered(std::string_view sid) {
+    if (lastDelivered_ != nullptr && sameSid(sid, lastDelivered_->first)) {
+      ReplaySubscription& sub = lastDelivered_->second;
+      ++sub.delivered;
+      if (sub.max >= 0 && sub.delivered >= sub.max) eraseLastDelivered();
+      return;
+    }
+    countDelivery(sid);
+  }
   // The backend answered +OK.
   void onBackendOk();
   // The backend answered PONG.
@@ -99,11 +121,27 @@ class SessionReplay {
     Reply reply;
     bool orphan;
   };
+  // Sids are a few bytes: compared in place, cheaper than a call to memcmp.
+  static bool sameSid(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
   void expect(Reply reply);
+  bool onOtherClientFrame(const nats::Frame& frame, uint64_t endOffset);
+  // onDelivered without a cache hit: finds the subscription and remembers it.
+  void countDelivery(std::string_view sid);
+  // The remembered subscription reached its max: removed, and the cache with it.
+  void eraseLastDelivered();
 
   bool verbose_ = false;
   std::string connectJson_;
   SubscriptionMap subs_;
+  // The entry of subs_ the last delivery counted; null when none. Map nodes stay put on
+  // insertion and rehash, so only an erase (or a copy of the map) resets it.
+  SubscriptionMap::value_type* lastDelivered_ = nullptr;
   std::deque<Expected> expected_;
   size_t pongsExpected_ = 0;
 };

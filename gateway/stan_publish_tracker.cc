@@ -33,9 +33,17 @@ CaptureVerdict skipOp(std::string_view head, std::string_view op, std::string_vi
 }  // namespace
 
 StanPublishTracker::StanPublishTracker(std::vector<std::string> pubPrefixes, size_t maxBytes)
-    : prefixes_(std::move(pubPrefixes)), maxBytes_(maxBytes) {}
+    : prefixes_(std::move(pubPrefixes)), maxBytes_(maxBytes) {
+  for (const std::string& prefix : prefixes_) {
+    if (prefix.empty()) {
+      startsSomePrefix_.fill(true);
+    } else {
+      startsSomePrefix_[static_cast<unsigned char>(prefix[0])] = true;
+    }
+  }
+}
 
-bool StanPublishTracker::isPublishSubject(std::string_view subject) const {
+bool StanPublishTracker::matchesPublishPrefix(std::string_view subject) const {
   for (const std::string& prefix : prefixes_) {
     if (subject.size() > prefix.size() && subject.starts_with(prefix)) return true;
   }
@@ -52,10 +60,6 @@ CaptureVerdict StanPublishTracker::publishHeadVerdict(std::string_view head) con
     }
   }
   return CaptureVerdict::No;
-}
-
-bool StanPublishTracker::isAckSubject(std::string_view subject) const {
-  return !replies_.empty() && replies_.contains(std::string(subject));
 }
 
 CaptureVerdict StanPublishTracker::ackHeadVerdict(std::string_view head) const {

@@ -12,8 +12,10 @@
 // forgotten (and counted) — those publishers fall back to their own ack-wait resend.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <string>
 #include <string_view>
@@ -30,12 +32,19 @@ class StanPublishTracker {
  public:
   StanPublishTracker(std::vector<std::string> pubPrefixes, size_t maxBytes);
 
-  // Cheap: does a PUB to `subject` look like a streaming publish?
-  [[nodiscard]] bool isPublishSubject(std::string_view subject) const;
+  // Cheap: does a PUB to `subject` look like a streaming publish? Runs for every PUB: a
+  // subject whose first byte starts no prefix ("_" for the default) is answered at once.
+  [[nodiscard]] bool isPublishSubject(std::string_view subject) const {
+    return !subject.empty() && startsSomePrefix_[static_cast<unsigned char>(subject[0])] &&
+           matchesPublishPrefix(subject);
+  }
   // For FrameCapture on the client stream: could this partial control line be such a PUB?
   [[nodiscard]] CaptureVerdict publishHeadVerdict(std::string_view head) const;
   // Is `subject` the reply subject of a kept publish (so a MSG on it may carry a PubAck)?
-  [[nodiscard]] bool isAckSubject(std::string_view subject) const;
+  // Runs for every MSG: free while nothing is kept (every core NATS session).
+  [[nodiscard]] bool isAckSubject(std::string_view subject) const {
+    return !replies_.empty() && replies_.contains(subject);
+  }
   // For FrameCapture on the backend stream: could this partial control line be such a MSG?
   [[nodiscard]] CaptureVerdict ackHeadVerdict(std::string_view head) const;
 
@@ -63,13 +72,24 @@ class StanPublishTracker {
     std::string frame;
     uint64_t startOffset = 0;
   };
+  // Lets replies_ be searched with a string_view (no allocation per MSG).
+  struct SubjectHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
   void forget(std::list<Entry>::iterator it);
+  // isPublishSubject past the first-byte filter.
+  [[nodiscard]] bool matchesPublishPrefix(std::string_view subject) const;
 
   std::vector<std::string> prefixes_;
+  // startsSomePrefix_[b]: some prefix begins with byte b (an empty prefix: every byte).
+  std::array<bool, 256> startsSomePrefix_{};
   size_t maxBytes_;
   std::list<Entry> entries_;  // publish order
   std::unordered_map<std::string, std::list<Entry>::iterator> byKey_;
-  std::unordered_map<std::string, size_t> replies_;  // reply subject → kept publishes
+  // reply subject → kept publishes
+  std::unordered_map<std::string, size_t, SubjectHash, std::equal_to<>> replies_;
   size_t bytes_ = 0;
   uint64_t forgotten_ = 0;
 };

@@ -99,6 +99,78 @@ TEST(ReplayState, UnsubWithMaxAlreadyReachedRemovesAtOnce) {
   EXPECT_TRUE(s.replay.subscriptions().empty());
 }
 
+// Deliveries are counted per subscription however they interleave (the gateway remembers the
+// last subscription it counted): each auto-unsubscribe fires at its own max, and a sid reused
+// after its subscription ended counts from zero.
+TEST(ReplayState, InterleavedDeliveriesCountPerSubscription) {
+  for (size_t step : {size_t{0}, size_t{1}, size_t{5}}) {
+    SCOPED_TRACE(step);
+    SessionOnBytes s;
+    s.fromClient(kConnect + "\r\nSUB a 1\r\nSUB b 2\r\nUNSUB 2 3\r\nSUB c 3\r\nUNSUB 3 10\r\n",
+                 step);
+    s.fromBackend(
+        "MSG a 1 0\r\n\r\nMSG a 1 0\r\n\r\nMSG b 2 0\r\n\r\nMSG a 1 0\r\n\r\nMSG b 2 0\r\n\r\n"
+        "MSG c 3 0\r\n\r\nMSG b 2 0\r\n\r\nMSG b 2 0\r\n\r\nMSG c 3 0\r\n\r\nMSG x 9 0\r\n\r\n",
+        step);
+    const auto& subs = s.replay.subscriptions();
+    EXPECT_EQ(subs.count("2"), 0u);  // its 3rd delivery ended it; the 4th was late
+    ASSERT_EQ(subs.count("1"), 1u);
+    EXPECT_EQ(subs.at("1").delivered, 3);
+    ASSERT_EQ(subs.count("3"), 1u);
+    EXPECT_EQ(subs.at("3").remaining(), 8);
+
+    // sid 2 again, for another subject: a new subscription, counted from zero.
+    s.fromClient("SUB d 2\r\n", step);
+    s.fromBackend("MSG d 2 0\r\n\r\n", step);
+    s.fromClient("UNSUB 2 2\r\n", step);  // one more allowed
+    ASSERT_EQ(subs.count("2"), 1u);
+    EXPECT_EQ(subs.at("2").subject, "d");
+    EXPECT_EQ(subs.at("2").remaining(), 1);
+    s.fromBackend("MSG d 2 0\r\n\r\n", step);
+    EXPECT_EQ(subs.count("2"), 0u);
+    const std::string replay = s.replayFrames();
+    EXPECT_NE(replay.find("SUB a 1\r\n"), std::string::npos);
+    EXPECT_NE(replay.find("SUB c 3\r\nUNSUB 3 8\r\n"), std::string::npos);
+    EXPECT_EQ(replay.find(" 2\r\n"), std::string::npos) << replay;
+  }
+}
+
+// The subscription last counted is unsubscribed and its sid reused at once: the next delivery
+// counts for the new subscription (the one removed is gone, not counted into).
+TEST(ReplayState, SidReusedRightAfterUnsubCountsTheNewSubscription) {
+  SessionOnBytes s;
+  s.fromClient(kConnect + "\r\nSUB a 1\r\n");
+  s.fromBackend("MSG a 1 0\r\n\r\nMSG a 1 0\r\n\r\n");
+  s.fromClient("UNSUB 1\r\nSUB b 1\r\n");
+  s.fromBackend("MSG b 1 0\r\n\r\n");
+  s.fromClient("UNSUB 1 3\r\n");
+  ASSERT_EQ(s.replay.subscriptions().count("1"), 1u);
+  EXPECT_EQ(s.replay.subscriptions().at("1").subject, "b");
+  EXPECT_EQ(s.replay.subscriptions().at("1").remaining(), 2);
+}
+
+// A copy of the replay state counts on its own: deliveries to one never reach the other.
+TEST(ReplayState, CopiesCountDeliveriesIndependently) {
+  SessionReplay original;
+  nats::Frame sub;
+  sub.op = nats::Op::Sub;
+  sub.subject = "a";
+  sub.sid = "1";
+  (void)original.onClientFrame(sub, 10);
+  original.onDelivered("1");
+  SessionReplay copy = original;
+  copy.onDelivered("1");
+  copy.onDelivered("1");
+  original.onDelivered("1");
+  EXPECT_EQ(original.subscriptions().at("1").delivered, 2);
+  EXPECT_EQ(copy.subscriptions().at("1").delivered, 3);
+  SessionReplay assigned;
+  assigned = copy;
+  assigned.onDelivered("1");
+  EXPECT_EQ(copy.subscriptions().at("1").delivered, 3);
+  EXPECT_EQ(assigned.subscriptions().at("1").delivered, 4);
+}
+
 TEST(ReplayState, OutstandingPingsAreReissuedAndAnsweredInOrder) {
   SessionOnBytes s;
   s.fromClient(kConnect + "\r\nPING\r\nSUB a 1\r\nPING\r\nPING\r\n");

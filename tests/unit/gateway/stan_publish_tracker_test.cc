@@ -119,6 +119,24 @@ TEST(StanPublishTracker, RecognisesPublishSubjectsAndHeads) {
   EXPECT_EQ(t.publishHeadVerdict("PUBX"), CaptureVerdict::No);
 }
 
+TEST(StanPublishTracker, EveryConfiguredPrefixIsRecognised) {
+  StanPublishTracker t({"_STAN.pub.", "acme.pub."}, 1 << 20);
+  EXPECT_TRUE(t.isPublishSubject("_STAN.pub.c.orders"));
+  EXPECT_TRUE(t.isPublishSubject("acme.pub.c.orders"));
+  EXPECT_FALSE(t.isPublishSubject("acme.pub."));
+  EXPECT_FALSE(t.isPublishSubject("acme.sub.c.orders"));
+  EXPECT_FALSE(t.isPublishSubject("bench.pubsub"));
+  EXPECT_FALSE(t.isPublishSubject(""));
+  EXPECT_FALSE(t.isPublishSubject("_"));
+
+  StanPublishTracker none({}, 1 << 20);
+  EXPECT_FALSE(none.isPublishSubject("_STAN.pub.c.orders"));
+  // An empty prefix takes every PUB (as the prefix test always did).
+  StanPublishTracker every({""}, 1 << 20);
+  EXPECT_TRUE(every.isPublishSubject("orders"));
+  EXPECT_FALSE(every.isPublishSubject(""));
+}
+
 TEST(StanPublishTracker, KeepsUntilPubAckAndResendsInOrder) {
   StanPublishTracker t({"_STAN.pub."}, 1 << 20);
   const std::string f1 = pubFrame("_STAN.pub.c.orders", "_STAN.acks.X", pubMsg("g1"));
