@@ -4,6 +4,7 @@
 
 #include <cassert>
 #include <chrono>
+#include <cstring>
 
 #include "broker/server.h"
 #include "common/nats/encoder.h"
@@ -36,6 +37,8 @@ constexpr std::string_view kOk = "+OK\r\n";
 constexpr std::string_view kPing = "PING\r\n";
 constexpr std::string_view kPong = "PONG\r\n";
 constexpr std::string_view kCrlf = "\r\n";
+// A PUB/HPUB control line worth checking for a cut large frame is found within this many bytes.
+constexpr size_t kMaxLargeFrameLineScan = 512;
 
 }  // namespace
 
@@ -148,8 +151,14 @@ void ClientConnection::onData(std::string_view data) {
   input_ = data;
   nats::Frame frame;
   while (state_ != ClientState::Closing) {
+    // A large PUB cut by the end of this read goes back to the socket, to be parsed whole
+    // from the next read (and sent on by reference) instead of being assembled by copying.
+    if (keepCutLargeFrame(data)) break;
     const nats::Status status = parser_.next(data, frame);
-    if (status == nats::Status::NeedMore) break;
+    if (status == nats::Status::NeedMore) {
+      keepCutControlLine();
+      break;
+    }
     if (status == nats::Status::Error) {
       onParseError(parser_.error());
       break;
@@ -157,6 +166,82 @@ void ClientConnection::onData(std::string_view data) {
     if (!handleFrame(frame)) break;
   }
   input_ = {};  // the read buffer is the socket's again
+}
+
+// The size on the wire of the PUB/HPUB frame whose control line starts `data`, when that line
+// is complete, well formed and announces a payload of at least kReferenceThreshold bytes within
+// max_payload; otherwise 0 (the parser decides). Reads only the control line.
+size_t ClientConnection::largePublishFrameSize(std::string_view data) const {
+  const size_t scan = std::min(data.size(), kMaxLargeFrameLineScan);
+  const auto* newline = static_cast<const char*>(std::memchr(data.data(), '\n', scan));
+  if (newline == nullptr) return 0;
+  const size_t lineBytes = static_cast<size_t>(newline - data.data()) + 1;
+  if (lineBytes > static_cast<size_t>(server_.options().max_control_line)) return 0;
+  std::string_view line = data.substr(0, lineBytes - 1);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  // Operation name, then 2-3 (PUB) or 3-4 (HPUB) blank-separated arguments, the last a size.
+  const auto isBlank = [](char c) { return c == ' ' || c == '\t'; };
+  size_t argsFrom = 0;
+  size_t minArgs = 0;
+  const auto opIs = [&](std::string_view name) {
+    if (line.size() <= name.size() || !isBlank(line[name.size()])) return false;
+    for (size_t i = 0; i < name.size(); ++i) {
+      if ((line[i] | 0x20) != (name[i] | 0x20)) return false;
+    }
+    return true;
+  };
+  if (opIs("pub")) {
+    argsFrom = 3;
+    minArgs = 2;
+  } else if (opIs("hpub")) {
+    argsFrom = 4;
+    minArgs = 3;
+  } else {
+    return 0;
+  }
+  size_t args = 0;
+  size_t lastStart = 0;
+  for (size_t i = argsFrom; i < line.size();) {
+    if (isBlank(line[i])) {
+      ++i;
+      continue;
+    }
+    lastStart = i;
+    ++args;
+    while (i < line.size() && !isBlank(line[i])) ++i;
+  }
+  if (args < minArgs || args > minArgs + 1) return 0;
+  const std::string_view size = line.substr(lastStart);
+  if (size.empty() || size.size() > 18) return 0;
+  uint64_t total = 0;
+  for (const char c : size) {
+    if (c < '0' || c > '9') return 0;
+    total = total * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (total < net::TcpConnection::kReferenceThreshold ||
+      total > static_cast<uint64_t>(server_.options().max_payload)) {
+    return 0;
+  }
+  return lineBytes + static_cast<size_t>(total) + kCrlf.size();
+}
+
+bool ClientConnection::keepCutLargeFrame(std::string_view rest) {
+  if (!largePayloads_ || rest.size() > net::TcpConnection::kMaxKeptBytes || parser_.midFrame() ||
+      state_ != ClientState::Connected) {
+    return false;
+  }
+  const size_t frameSize = largePublishFrameSize(rest);
+  if (frameSize <= rest.size()) return false;  // complete (or not one of ours): parse it now
+  return connection_->keepUnconsumed(rest.size());
+}
+
+void ClientConnection::keepCutControlLine() {
+  // Only a control line that began in this read (the parser then holds just the line): the
+  // payload after it will lie in one buffer with it.
+  if (!largePayloads_ || !parser_.inControlLine()) return;
+  const size_t pending = parser_.pendingBytesInChunk();
+  if (pending != parser_.pendingFrameBytes() || pending >= input_.size()) return;
+  if (connection_->keepUnconsumed(pending)) parser_.reset();
 }
 
 void ClientConnection::onParseError(nats::ParseError error) {
@@ -270,7 +355,8 @@ bool ClientConnection::handlePublish(const nats::Frame& frame) {
   // A large payload lying wholly in the socket's read buffer goes out by reference; one the
   // parser assembled from several reads lives in the parser and is copied.
   net::TcpConnection::BufferOwner owner;
-  if (connection_ && frame.payload.size() >= net::TcpConnection::kReferenceThreshold) {
+  largePayloads_ = frame.payload.size() >= net::TcpConnection::kReferenceThreshold;
+  if (connection_ && largePayloads_) {
     const auto at = reinterpret_cast<uintptr_t>(frame.payload.data());
     const auto begin = reinterpret_cast<uintptr_t>(input_.data());
     if (at >= begin && at + frame.payload.size() <= begin + input_.size()) {
@@ -333,20 +419,64 @@ void ClientConnection::sendOkIfVerbose() {
   if (options_.verbose) writeRaw(kOk);
 }
 
-void ClientConnection::deliver(const Subscription& sub, std::string_view subject,
-                               std::string_view reply, size_t header_bytes, std::string_view data,
+void ClientConnection::deliver(Subscription& sub, std::string_view subject, std::string_view reply,
+                               size_t header_bytes, std::string_view data,
                                const net::TcpConnection::BufferOwner& dataOwner) {
-  lineScratch_.clear();
-  if (header_bytes > 0 && options_.headers) {
-    nats::appendHmsgControlLine(lineScratch_, subject, sub.sid, reply, header_bytes, data.size());
-  } else {
-    data.remove_prefix(header_bytes);
-    nats::appendMsgControlLine(lineScratch_, subject, sub.sid, reply, data.size());
-  }
-  ++outMsgs_;
-  outBytes_ += data.size();
   lastActivityMs_ = server_.loop().now();
+  ++outMsgs_;
   // A write that passes max_pending closes this client as a slow consumer from inside write().
+  if (header_bytes > 0 && options_.headers) {
+    outBytes_ += data.size();
+    writeHmsg(sub, subject, reply, header_bytes, data, dataOwner);
+    return;
+  }
+  data.remove_prefix(header_bytes);  // a client without headers gets the payload only
+  outBytes_ += data.size();
+  writeMsg(sub, subject, reply, data, dataOwner);
+}
+
+void ClientConnection::writeMsg(Subscription& sub, std::string_view subject, std::string_view reply,
+                                std::string_view payload,
+                                const net::TcpConnection::BufferOwner& payloadOwner) {
+  std::string& prefix = sub.msgLinePrefix;
+  if (prefix.size() != 4 + subject.size() + 1 + sub.sid.size() + 1 ||
+      std::string_view(prefix).substr(4, subject.size()) != subject) {
+    prefix.clear();
+    nats::appendMsgLinePrefix(prefix, subject, sub.sid);
+  }
+  const nats::DecimalText size = nats::formatDecimal(payload.size());
+  const size_t lineSize = prefix.size() + nats::msgLineRestSize(reply, size);
+  if (!payloadOwner || payload.size() < net::TcpConnection::kReferenceThreshold) {
+    // The common case: the whole frame formatted straight into the output queue.
+    const size_t frameSize = lineSize + payload.size() + kCrlf.size();
+    if (char* out = connection_->reserve(frameSize)) {
+      std::memcpy(out, prefix.data(), prefix.size());
+      out = nats::writeMsgLineRest(out + prefix.size(), reply, size);
+      if (!payload.empty()) std::memcpy(out, payload.data(), payload.size());
+      out += payload.size();
+      out[0] = '\r';
+      out[1] = '\n';
+      (void)connection_->commitReserved(frameSize);
+      return;
+    }
+  }
+  lineScratch_.resize(lineSize);
+  char* out = lineScratch_.data();
+  std::memcpy(out, prefix.data(), prefix.size());
+  (void)nats::writeMsgLineRest(out + prefix.size(), reply, size);
+  writeLineAndData(payload, payloadOwner);
+}
+
+void ClientConnection::writeHmsg(const Subscription& sub, std::string_view subject,
+                                 std::string_view reply, size_t header_bytes, std::string_view data,
+                                 const net::TcpConnection::BufferOwner& dataOwner) {
+  lineScratch_.clear();
+  nats::appendHmsgControlLine(lineScratch_, subject, sub.sid, reply, header_bytes, data.size());
+  writeLineAndData(data, dataOwner);
+}
+
+void ClientConnection::writeLineAndData(std::string_view data,
+                                        const net::TcpConnection::BufferOwner& dataOwner) {
   if (dataOwner && data.size() >= net::TcpConnection::kReferenceThreshold) {
     if (!connection_->write(lineScratch_)) return;
     if (!connection_->writeReferenced(data, dataOwner)) return;

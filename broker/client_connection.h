@@ -61,7 +61,8 @@ class ClientConnection {
   // Writes one MSG (header_bytes == 0) or HMSG to this client for `sub`. data = headers +
   // payload. A client without headers support gets a MSG with the payload only. With
   // `dataOwner` set (it keeps `data` alive), a large payload is queued by reference.
-  void deliver(const Subscription& sub, std::string_view subject, std::string_view reply,
+  // Updates the subscription's cached MSG line start.
+  void deliver(Subscription& sub, std::string_view subject, std::string_view reply,
                size_t header_bytes, std::string_view data,
                const net::TcpConnection::BufferOwner& dataOwner);
 
@@ -96,8 +97,27 @@ class ClientConnection {
   void handleSub(const nats::Frame& frame);
   void handleUnsub(const nats::Frame& frame);
   void onParseError(nats::ParseError error);
+  // Large frames cut by the end of a read: their bytes go back to the socket (see
+  // TcpConnection::keepUnconsumed) so the frame is parsed whole from the next read and its
+  // payload goes out by reference instead of being assembled and copied. Only while this client
+  // publishes large payloads; small frames are left to the parser.
+  // Before parsing: true when `rest` starts with a large PUB/HPUB that it does not hold whole
+  // (and the bytes were kept).
+  [[nodiscard]] bool keepCutLargeFrame(std::string_view rest);
+  // After NeedMore: keeps a control line cut by the end of the read.
+  void keepCutControlLine();
+  [[nodiscard]] size_t largePublishFrameSize(std::string_view data) const;
   [[nodiscard]] bool credentialsAccepted() const;
   void sendOkIfVerbose();
+  // Delivery's queue writes: MSG with the line start cached in `sub`; HMSG formatted anew.
+  void writeMsg(Subscription& sub, std::string_view subject, std::string_view reply,
+                std::string_view payload, const net::TcpConnection::BufferOwner& payloadOwner);
+  void writeHmsg(const Subscription& sub, std::string_view subject, std::string_view reply,
+                 size_t header_bytes, std::string_view data,
+                 const net::TcpConnection::BufferOwner& dataOwner);
+  // After the control line in lineScratch_: the data by reference when it is large and owned,
+  // else copied with the line as one frame.
+  void writeLineAndData(std::string_view data, const net::TcpConnection::BufferOwner& dataOwner);
   void writeRaw(std::string_view bytes);
   // The only place state_ changes; asserts the move is legal.
   void moveTo(ClientState next);
@@ -122,8 +142,9 @@ class ClientConnection {
   uint64_t lastBytesWritten_ = 0;
   uint64_t writeStalledSinceMs_ = 0;  // loop clock; when output last made progress
   uint64_t inMsgs_ = 0, outMsgs_ = 0, inBytes_ = 0, outBytes_ = 0;
-  std::string lineScratch_;  // MSG/HMSG control lines, reused
-  std::string_view input_;   // during onData: the socket's read chunk being parsed
+  std::string lineScratch_;     // MSG/HMSG control lines, reused
+  std::string_view input_;      // during onData: the socket's read chunk being parsed
+  bool largePayloads_ = false;  // the last PUB carried >= kReferenceThreshold bytes
 };
 
 }  // namespace ftgate::broker

@@ -229,26 +229,43 @@ bool SubjectIndex::remove(Subscription* sub) {
 
 MatchResultPtr SubjectIndex::match(std::string_view subject) {
   ++matches_;
+  if (lastResult_ && subject == lastSubject_) {
+    ++cacheHits_;
+    return lastResult_;
+  }
   if (const auto it = cache_.find(subject); it != cache_.end()) {
     ++cacheHits_;
     it->second.recently_used = true;
+    rememberLast(subject, it->second.result);
     return it->second.result;
   }
   MatchResultPtr result = computeMatch(subject);
   if (cacheCapacity_ > 0) {
     makeRoomInCache();
     cache_.emplace(std::string(subject), CacheEntry{result, false});
+    rememberLast(subject, result);
   }
   return result;
 }
 
 MatchResultPtr SubjectIndex::cachedMatch(std::string_view subject) {
+  if (lastResult_ && subject == lastSubject_) {
+    ++matches_;
+    ++cacheHits_;
+    return lastResult_;
+  }
   const auto it = cache_.find(subject);
   if (it == cache_.end()) return nullptr;
   ++matches_;
   ++cacheHits_;
   it->second.recently_used = true;
+  rememberLast(subject, it->second.result);
   return it->second.result;
+}
+
+void SubjectIndex::rememberLast(std::string_view subject, const MatchResultPtr& result) {
+  lastSubject_.assign(subject);
+  lastResult_ = result;
 }
 
 MatchResultPtr SubjectIndex::computeMatch(std::string_view subject) const {
@@ -261,6 +278,7 @@ MatchResultPtr SubjectIndex::computeMatch(std::string_view subject) const {
 // A literal subscription subject can only be in the cache under its own name; a wildcard one
 // can match any cached subject, so those are tested one by one (the cache is bounded).
 void SubjectIndex::invalidateCacheFor(std::string_view pattern) {
+  lastResult_.reset();
   if (cache_.empty()) return;
   if (!subjectHasWildcard(pattern)) {
     if (const auto it = cache_.find(pattern); it != cache_.end()) cache_.erase(it);

@@ -10,7 +10,9 @@
 // and queue ones grouped by queue name). match() walks every branch a published subject can
 // take. In front of the trie sits a bounded cache from published subject to result; a cache hit
 // costs one hash lookup and a reference-count increment, with no allocation. insert() and
-// remove() drop exactly the cached results the subscription's subject could match.
+// remove() drop exactly the cached results the subscription's subject could match. In front of
+// the cache sits the last subject looked up and its result (a publisher usually repeats its
+// subject), so a repeat costs one string comparison; every insert() and remove() forgets it.
 //
 // Not thread-safe: the broker uses one index from its event loop thread.
 #pragma once
@@ -118,11 +120,14 @@ class SubjectIndex {
   [[nodiscard]] MatchResultPtr computeMatch(std::string_view subject) const;
   void invalidateCacheFor(std::string_view pattern);
   void makeRoomInCache();
+  void rememberLast(std::string_view subject, const MatchResultPtr& result);
 
   std::unique_ptr<detail::SubjectTrieNode> root_;
   std::unordered_map<std::string, CacheEntry, detail::TransparentStringHash, std::equal_to<>>
       cache_;
   size_t cacheCapacity_;
+  std::string lastSubject_;    // valid while lastResult_ is set
+  MatchResultPtr lastResult_;  // a cached result; reset by every insert() and remove()
   size_t subscriptions_ = 0;
   uint64_t inserts_ = 0;
   uint64_t removes_ = 0;

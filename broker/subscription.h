@@ -16,6 +16,9 @@ struct Subscription {
   ClientConnection* client = nullptr;
   uint64_t max_msgs = 0;   // auto-unsubscribe after this many deliveries; 0 = no limit
   uint64_t delivered = 0;  // messages delivered so far
+  // "MSG <subject> <sid> " as last written to the client: reused while the published subject
+  // stays the same (always, for a subscription without wildcards). Delivery's cache only.
+  std::string msgLinePrefix;
 
   [[nodiscard]] bool isQueue() const { return !queue.empty(); }
 };

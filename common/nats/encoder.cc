@@ -47,6 +47,12 @@ class FrameWriter {
 
 size_t optionalArgSize(std::string_view piece) { return piece.empty() ? 0 : piece.size() + 1; }
 
+// "00".."99": two digits per step instead of one division per digit.
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 void appendSimple(std::string& out, std::string_view name, std::string_view argument) {
   FrameWriter(out, name.size() + 1 + argument.size() + 2)
       .text(name)
@@ -60,6 +66,49 @@ void appendSimple(std::string& out, std::string_view name, std::string_view argu
 void appendInfo(std::string& out, std::string_view json) { appendSimple(out, "INFO", json); }
 void appendConnect(std::string& out, std::string_view json) { appendSimple(out, "CONNECT", json); }
 void appendOk(std::string& out) { out.append("+OK\r\n"); }
+
+void appendMsgLinePrefix(std::string& out, std::string_view subject, std::string_view sid) {
+  FrameWriter(out, 4 + subject.size() + 1 + sid.size() + 1)
+      .text("MSG ")
+      .text(subject)
+      .text(" ")
+      .text(sid)
+      .text(" ");
+}
+
+DecimalText formatDecimal(uint64_t value) {
+  DecimalText text;
+  char* cursor = text.buffer + sizeof(text.buffer);
+  while (value >= 100) {
+    const auto pair = static_cast<size_t>(value % 100) * 2;
+    value /= 100;
+    cursor -= 2;
+    cursor[0] = kDigitPairs[pair];
+    cursor[1] = kDigitPairs[pair + 1];
+  }
+  if (value >= 10) {
+    const auto pair = static_cast<size_t>(value) * 2;
+    cursor -= 2;
+    cursor[0] = kDigitPairs[pair];
+    cursor[1] = kDigitPairs[pair + 1];
+  } else {
+    *--cursor = static_cast<char>('0' + value);
+  }
+  text.begin = static_cast<uint8_t>(cursor - text.buffer);
+  return text;
+}
+
+char* writeMsgLineRest(char* out, std::string_view reply, const DecimalText& bytes) {
+  if (!reply.empty()) {
+    std::memcpy(out, reply.data(), reply.size());
+    out += reply.size();
+    *out++ = ' ';
+  }
+  for (const char digit : bytes.view()) *out++ = digit;
+  *out++ = '\r';
+  *out++ = '\n';
+  return out;
+}
 void appendPing(std::string& out) { out.append("PING\r\n"); }
 void appendPong(std::string& out) { out.append("PONG\r\n"); }
 

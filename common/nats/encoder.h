@@ -26,6 +26,26 @@ void appendMsgControlLine(std::string& out, std::string_view subject, std::strin
                           std::string_view reply, size_t payload_bytes);
 void appendHmsgControlLine(std::string& out, std::string_view subject, std::string_view sid,
                            std::string_view reply, size_t header_bytes, size_t total_bytes);
+// "MSG <subject> <sid> ": the start of every MSG control line one subscription gets for one
+// subject. A server keeps it per subscription and finishes each line with writeMsgLineRest.
+void appendMsgLinePrefix(std::string& out, std::string_view subject, std::string_view sid);
+
+// A number in decimal, formatted once so its size is known before the frame is laid out.
+struct DecimalText {
+  char buffer[20];  // the digits are right-aligned: buffer[begin, 20)
+  uint8_t begin = 20;
+  [[nodiscard]] size_t size() const { return sizeof(buffer) - begin; }
+  [[nodiscard]] std::string_view view() const { return {buffer + begin, size()}; }
+};
+[[nodiscard]] DecimalText formatDecimal(uint64_t value);
+
+// The rest of a MSG control line after its prefix: "[<reply> ]<#bytes>\r\n".
+[[nodiscard]] inline size_t msgLineRestSize(std::string_view reply, const DecimalText& bytes) {
+  return (reply.empty() ? 0 : reply.size() + 1) + bytes.size() + 2;
+}
+// Writes msgLineRestSize(reply, bytes) bytes at `out`; returns the end of what it wrote.
+char* writeMsgLineRest(char* out, std::string_view reply, const DecimalText& bytes);
+
 void appendOk(std::string& out);                          // +OK\r\n
 void appendErr(std::string& out, std::string_view text);  // -ERR '<text>'\r\n
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 
 #include "common/net/tcp_connector.h"
 
@@ -11,9 +12,17 @@ namespace {
 
 // Spare chunks keep their capacity for the next burst, up to this much in total.
 constexpr size_t kMaxSpareCapacity = 1024 * 1024;
-// A chunk never grows past this: a burst larger than one chunk continues in the next one, so
-// queued bytes are never moved by a reallocation and every chunk is small enough to recycle.
-constexpr size_t kMaxChunkBytes = 64 * 1024;
+// A chunk never grows past kMaxChunkBytes: a burst larger than one chunk continues in the next
+// one, so queued bytes are never moved by a reallocation and every chunk can be recycled.
+constexpr size_t kMaxChunkBytes = TcpConnection::kMaxChunkBytes;
+// Kept input is appended to while the buffer has at least this much room after it; otherwise
+// it moves to the front of a buffer first.
+constexpr size_t kMinReadRoom = TcpConnection::kReadBufferSize / 4;
+// Kept input this small always moves to the front: the copy costs less than a shorter read.
+constexpr size_t kCheapMoveBytes = 4 * 1024;
+// A connection whose kept input is large (big frames cut by reads) gets read buffers this big;
+// reads stay at most kReadBufferSize, so after a full read there is room for the next one.
+constexpr size_t kLargeFrameReadBufferSize = 2 * TcpConnection::kReadBufferSize;
 // writeOwned copies small buffers: an extra iovec costs more than the copy.
 constexpr size_t kOwnedCopyThreshold = 16 * 1024;
 
@@ -62,7 +71,7 @@ void TcpConnection::open(PassKey) {
   if (uv_tcp_getsockname(&tcp_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
     local_ = toPeerAddress(reinterpret_cast<sockaddr*>(&address));
   }
-  readBuffer_ = std::shared_ptr<char[]>(new char[kReadBufferSize]);
+  newReadBuffer();
   if (onData_ && !readingPaused_) resumeReading();
 }
 
@@ -86,17 +95,53 @@ void TcpConnection::resumeReading() {
   uv_read_start(
       stream(),
       [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
-        TcpConnection* self = fromHandle(handle->data);
-        *buf = uv_buf_init(self->bufferForNextRead(), kReadBufferSize);
+        *buf = fromHandle(handle->data)->bufferForNextRead();
       },
       [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) { fromHandle(s->data)->onRead(nread); });
 }
 
-char* TcpConnection::bufferForNextRead() {
-  // Referenced bytes must not change before the kernel has them: read into a new buffer and
-  // let the last reference free the old one.
-  if (readBuffer_.use_count() > 1) readBuffer_ = std::shared_ptr<char[]>(new char[kReadBufferSize]);
-  return readBuffer_.get();
+uv_buf_t TcpConnection::bufferForNextRead() {
+  // Referenced bytes must not change before the kernel has them. Reads only ever write past
+  // the end of the last view, so the one case to handle is reusing the buffer from its start.
+  if (keptBytes_ == 0) {
+    readBegin_ = 0;
+    if (readBuffer_.use_count() > 1) newReadBuffer();
+  } else if (keptBytes_ <= kCheapMoveBytes ||
+             readBufferSize_ - readBegin_ - keptBytes_ < kMinReadRoom) {
+    // Move the kept bytes to the front, so the read gets a whole buffer's worth of room: of a
+    // fresh buffer when the old one is referenced (the last reference frees it), otherwise of
+    // the same one.
+    if (keptBytes_ > kCheapMoveBytes) {
+      // Large frames are being cut: from now on read buffers have room for a second read
+      // after a full one, so the next cut frame is appended to instead of moved.
+      readBufferSize_ = kLargeFrameReadBufferSize;
+    }
+    const std::shared_ptr<char[]> old = readBuffer_;
+    if (old.use_count() > 2 || readBufferSize_ != readBufferCapacity_) {
+      newReadBuffer();
+      std::memcpy(readBuffer_.get(), old.get() + readBegin_, keptBytes_);
+    } else {
+      std::memmove(readBuffer_.get(), readBuffer_.get() + readBegin_, keptBytes_);
+    }
+    readBegin_ = 0;
+  }
+  const size_t start = readBegin_ + keptBytes_;
+  const size_t room = std::min(readBufferCapacity_ - start, kReadBufferSize);
+  return uv_buf_init(readBuffer_.get() + start, static_cast<unsigned>(room));
+}
+
+void TcpConnection::newReadBuffer() {
+  readBuffer_ = std::shared_ptr<char[]>(new char[readBufferSize_]);
+  readBufferCapacity_ = readBufferSize_;
+}
+
+bool TcpConnection::keepUnconsumed(size_t bytes) {
+  if (lastViewEnd_ == nullptr || bytes == 0 || bytes > kMaxKeptBytes) return false;
+  const auto viewEnd = static_cast<size_t>(lastViewEnd_ - readBuffer_.get());
+  if (bytes > viewEnd - readBegin_) return false;
+  readBegin_ = viewEnd - bytes;
+  keptBytes_ = bytes;
+  return true;
 }
 
 void TcpConnection::onRead(ssize_t nread) {
@@ -122,8 +167,13 @@ void TcpConnection::onRead(ssize_t nread) {
     return;
   }
   bytesRead_ += static_cast<uint64_t>(nread);
+  const size_t viewSize = keptBytes_ + static_cast<size_t>(nread);
+  keptBytes_ = 0;                                            // until onData keeps some again
   if (state_ != ConnectionState::kOpen || !onData_) return;  // draining: discard
-  onData_(std::string_view(readBuffer_.get(), static_cast<size_t>(nread)));
+  const char* view = readBuffer_.get() + readBegin_;
+  lastViewEnd_ = view + viewSize;
+  onData_(std::string_view(view, viewSize));
+  lastViewEnd_ = nullptr;
 }
 
 // ---- output ----
@@ -141,13 +191,33 @@ bool TcpConnection::write(std::initializer_list<std::string_view> parts) {
   size_t size = 0;
   for (std::string_view part : parts) size += part.size();
   if (size == 0) return true;
-  if (size <= kMaxChunkBytes && (queue_.empty() || queue_.back().sealed ||
-                                 queue_.back().bytes.size() + size > kMaxChunkBytes)) {
-    startChunk();  // the frame goes whole into the next chunk
+  if (size <= kMaxChunkBytes) {
+    // The frame goes whole into one chunk.
+    Chunk& chunk = tailWithRoom(size);
+    char* out = chunk.storage.get() + chunk.size;
+    for (std::string_view part : parts) {
+      if (part.empty()) continue;
+      std::memcpy(out, part.data(), part.size());
+      out += part.size();
+    }
+    chunk.size += size;
+  } else {
+    for (std::string_view part : parts) {
+      if (!part.empty()) appendToQueue(part);
+    }
   }
-  for (std::string_view part : parts) {
-    if (!part.empty()) appendToQueue(part);
-  }
+  return afterQueued(size);
+}
+
+char* TcpConnection::reserve(size_t size) {
+  if (state_ != ConnectionState::kOpen || size == 0 || size > kMaxChunkBytes) return nullptr;
+  Chunk& chunk = tailWithRoom(size);
+  return chunk.storage.get() + chunk.size;
+}
+
+bool TcpConnection::commitReserved(size_t size) {
+  assert(!queue_.empty() && queue_.back().room() >= size);
+  queue_.back().size += size;
   return afterQueued(size);
 }
 
@@ -155,7 +225,6 @@ bool TcpConnection::writeReferenced(std::string_view data, BufferOwner owner) {
   if (state_ != ConnectionState::kOpen) return false;
   if (data.empty()) return true;
   Chunk chunk;
-  chunk.sealed = true;
   chunk.owner = std::move(owner);
   chunk.referenced = data;
   queue_.push_back(std::move(chunk));
@@ -164,20 +233,23 @@ bool TcpConnection::writeReferenced(std::string_view data, BufferOwner owner) {
 
 void TcpConnection::appendToQueue(std::string_view data) {
   while (!data.empty()) {
-    if (queue_.empty() || queue_.back().sealed || queue_.back().bytes.size() >= kMaxChunkBytes) {
-      startChunk();
-    }
-    std::string& bytes = queue_.back().bytes;
-    const size_t room = kMaxChunkBytes - std::min(bytes.size(), kMaxChunkBytes);
-    if (room < data.size() && data.size() <= kMaxChunkBytes && !bytes.empty()) {
+    if (queue_.empty() || queue_.back().room() == 0) startChunk();
+    Chunk* chunk = &queue_.back();
+    if (chunk->room() < data.size() && data.size() <= kMaxChunkBytes && chunk->size > 0) {
       // Keep a small frame in one piece: the next chunk takes it whole.
       startChunk();
-      continue;
+      chunk = &queue_.back();
     }
-    const size_t take = std::min(room, data.size());
-    bytes.append(data.substr(0, take));
+    const size_t take = std::min(chunk->room(), data.size());
+    std::memcpy(chunk->storage.get() + chunk->size, data.data(), take);
+    chunk->size += take;
     data.remove_prefix(take);
   }
+}
+
+TcpConnection::Chunk& TcpConnection::tailWithRoom(size_t size) {
+  if (queue_.empty() || queue_.back().room() < size) startChunk();
+  return queue_.back();
 }
 
 void TcpConnection::startChunk() {
@@ -185,11 +257,12 @@ void TcpConnection::startChunk() {
     queue_.push_back(std::move(spare_.back()));
     spare_.pop_back();
   } else {
-    // Full size at once: a chunk that grew by doubling would copy its bytes at every step and
-    // end with up to twice the capacity, past malloc's mmap threshold, so every burst paid for
-    // fresh pages (perf on ftbroker at 16 KB: ~35 % of the time in those copies and faults).
-    queue_.emplace_back();
-    queue_.back().bytes.reserve(kMaxChunkBytes);
+    // Full size at once, never grown: a chunk that grew by doubling would copy its bytes at
+    // every step and end past malloc's mmap threshold, so every burst paid for fresh pages
+    // (perf on ftbroker at 16 KB: ~35 % of the time in those copies and faults).
+    Chunk chunk;
+    chunk.storage.reset(new char[kMaxChunkBytes]);
+    queue_.push_back(std::move(chunk));
   }
 }
 
@@ -197,7 +270,9 @@ bool TcpConnection::writeOwned(std::string&& data) {
   if (data.size() < kOwnedCopyThreshold) return write(data);
   if (state_ != ConnectionState::kOpen) return false;
   size_t size = data.size();
-  queue_.push_back(Chunk{std::move(data), true, {}, {}});
+  Chunk chunk;
+  chunk.owned = std::move(data);
+  queue_.push_back(std::move(chunk));
   return afterQueued(size);
 }
 
@@ -317,12 +392,11 @@ void TcpConnection::onWriteDone(int status) {
 }
 
 void TcpConnection::recycleInflight() {
-  size_t spareCapacity = 0;
-  for (const Chunk& chunk : spare_) spareCapacity += chunk.bytes.capacity();
+  size_t spareCapacity = spare_.size() * kMaxChunkBytes;
   for (Chunk& chunk : inflight_) {
-    if (chunk.sealed || spareCapacity + chunk.bytes.capacity() > kMaxSpareCapacity) continue;
-    spareCapacity += chunk.bytes.capacity();
-    chunk.bytes.clear();
+    if (!chunk.storage || spareCapacity + kMaxChunkBytes > kMaxSpareCapacity) continue;
+    spareCapacity += kMaxChunkBytes;
+    chunk.size = 0;
     spare_.push_back(std::move(chunk));
   }
   inflight_.clear();

@@ -18,7 +18,12 @@
 // next read goes into a fresh buffer, so referenced bytes never change under a queued write.
 //
 // Input: starts with setOnData; one 64 KB read buffer per connection, reused for every read.
-// onData's view is valid only during the callback. nread == 0 is ignored (not EOF).
+// onData's view is valid only during the callback. nread == 0 is ignored (not EOF). A reader
+// that could not use the end of a view (a frame cut by the read boundary) can hand those bytes
+// back with keepUnconsumed(): the next view starts with them, so the frame arrives whole in one
+// buffer instead of being reassembled by the caller. The next read goes right after kept bytes
+// when the buffer has room, otherwise they move to the front first; a connection that keeps
+// large tails gets 128 KB buffers (reads stay at most 64 KB), so most kept tails never move.
 //
 // States: Connecting -> Open -> (Draining) -> Closing -> Closed. Draining is closeAfterFlush:
 // no more output accepted or input delivered, queued output is sent, the write side is shut
@@ -67,9 +72,14 @@ class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
   static constexpr std::chrono::milliseconds kDrainLinger{5000};
   // Below this size a copy into the output chunk is cheaper than an iovec of its own; at or
   // above it, callers should prefer writeReferenced. A referenced slice pins the whole read
-  // buffer it lies in, so pinned memory stays within kReadBufferSize / kReferenceThreshold = 4
-  // times the queued bytes that max_pending-style caps count.
+  // buffer it lies in, so pinned memory stays within (read buffer size) / kReferenceThreshold
+  // = 4 times (8 on a connection with 128 KB buffers) the queued bytes that max_pending-style
+  // caps count.
   static constexpr size_t kReferenceThreshold = 16 * 1024;
+  // Kept input never takes more than half a read, so every read still has room.
+  static constexpr size_t kMaxKeptBytes = kReadBufferSize / 2;
+  // A chunk of the output queue holds at most this many copied bytes.
+  static constexpr size_t kMaxChunkBytes = 64 * 1024;
 
   // Dials host:port (IP literal or name; names resolve asynchronously). The callback runs
   // exactly once, with an open connection and 0, or with nullptr and a libuv error
@@ -99,6 +109,18 @@ class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
   [[nodiscard]] BufferOwner readBufferOwner() const { return readBuffer_; }
   // Takes `data` without copying (for large buffers). Same result as write().
   bool writeOwned(std::string&& data);
+  // For callers that format a frame in place: returns `size` contiguous bytes at the end of
+  // the queue (in one chunk), or nullptr when the connection does not accept output or size
+  // is 0 or larger than one chunk (then use write()). The caller must fill all of them and call
+  // commitReserved(size) before any other call on this connection; until then nothing is
+  // queued. commitReserved has write()'s result.
+  [[nodiscard]] char* reserve(size_t size);
+  bool commitReserved(size_t size);
+  // Only inside onData: the last `bytes` bytes of the callback's view were not used; the next
+  // onData view begins with them, followed by newly read bytes. Bytes already handed out by
+  // readBufferOwner() are never written over. `bytes` must be at most kMaxKeptBytes (larger
+  // requests are refused: false, and the caller must consume the bytes itself).
+  [[nodiscard]] bool keepUnconsumed(size_t bytes);
   // Bytes accepted by write() but not yet handed to the kernel.
   [[nodiscard]] size_t queuedBytes() const;
 
@@ -145,15 +167,21 @@ class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
   void closeWithStatus(PassKey, int status) { closeNow(status); }
 
  private:
+  // A chunk is one of: copied bytes (`storage`, kMaxChunkBytes, filled up to `size`; recycled),
+  // a string taken by writeOwned (`owned`), or bytes queued by reference (`owner`).
   struct Chunk {
-    std::string bytes;
-    bool sealed = false;  // from writeOwned/writeReferenced: never appended to, never recycled
-    BufferOwner owner;    // writeReferenced: keeps `referenced` alive
+    std::unique_ptr<char[]> storage;
+    size_t size = 0;
+    std::string owned;
+    BufferOwner owner;  // writeReferenced: keeps `referenced` alive
     std::string_view referenced;
 
     [[nodiscard]] std::string_view view() const {
-      return owner ? referenced : std::string_view(bytes);
+      if (owner) return referenced;
+      if (storage) return {storage.get(), size};
+      return owned;
     }
+    [[nodiscard]] size_t room() const { return storage ? kMaxChunkBytes - size : 0; }
   };
 
   void closeFromLoop() override { close(); }
@@ -163,8 +191,12 @@ class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
   void startChunk();
   // Appends to the queue (no watermark or cap check): afterQueued must follow.
   void appendToQueue(std::string_view data);
-  // Before each read: a read buffer someone still references is left to them.
-  char* bufferForNextRead();
+  // The chunk copied bytes go into, with at least `size` bytes of room when size fits a chunk.
+  Chunk& tailWithRoom(size_t size);
+  // Before each read: where it goes. After kept bytes when there is room; a read buffer
+  // someone still references is never written over, only past the end of the last view.
+  uv_buf_t bufferForNextRead();
+  void newReadBuffer();  // of readBufferSize_ bytes
   void onRead(ssize_t nread);
   void onWriteDone(int status);
   void onOutputDrained();
@@ -180,7 +212,12 @@ class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
   uv_shutdown_t shutdownReq_{};
   ConnectionState state_ = ConnectionState::kConnecting;
   Ptr self_;  // set while the uv handle is open: the object outlives its handle
-  std::shared_ptr<char[]> readBuffer_;  // shared only with writeReferenced owners
+  std::shared_ptr<char[]> readBuffer_;       // shared only with writeReferenced owners
+  size_t readBufferCapacity_ = 0;            // of readBuffer_
+  size_t readBufferSize_ = kReadBufferSize;  // for new read buffers
+  size_t readBegin_ = 0;                     // where the next onData view starts in readBuffer_
+  size_t keptBytes_ = 0;                     // bytes at readBegin_ kept from the previous view
+  const char* lastViewEnd_ = nullptr;        // end of the current onData view (keepUnconsumed)
 
   DataCallback onData_;
   CloseCallback onClose_;

@@ -487,6 +487,61 @@ TEST(ServerTest, FramesSplitAcrossWritesAreReassembled) {
   EXPECT_TRUE(sub->expect("MSG foo.bar 1 reply 11\r\nhello world\r\n"));
 }
 
+TEST(ServerTest, WildcardSubscriberGetsThePublishedSubjectInEveryMsgLine) {
+  ServerThread server({});
+  auto sub = connectClient(server.port());
+  ASSERT_TRUE(sub->send("SUB foo.* 7\r\nSUB foo.a 8\r\n"));
+  sync(*sub);
+  auto pub = connectClient(server.port());
+  ASSERT_TRUE(
+      pub->send("PUB foo.a 1\r\na\r\nPUB foo.b r 1\r\nb\r\nPUB foo.a 1\r\nc\r\n"
+                "PUB foo.bb 2\r\ndd\r\n"));
+  sync(*pub);
+  const std::string got = drainUntilPong(*sub);
+  EXPECT_EQ(got,
+            "MSG foo.a 7 1\r\na\r\nMSG foo.a 8 1\r\na\r\n"
+            "MSG foo.b 7 r 1\r\nb\r\n"
+            "MSG foo.a 7 1\r\nc\r\nMSG foo.a 8 1\r\nc\r\n"
+            "MSG foo.bb 7 2\r\ndd\r\n");
+}
+
+// Large publishes cut by the server's reads at every kind of place (inside the control line,
+// the payload, the trailer) and mixed with small ones arrive whole and in order, as MSG and HMSG.
+TEST(ServerTest, LargeFramesCutAnywhereByReadsArriveIntactAndInOrder) {
+  ServerThread server({});
+  auto sub = connectClient(server.port(), R"({"verbose":false,"headers":true})");
+  ASSERT_TRUE(sub->send("SUB big 1\r\n"));
+  sync(*sub);
+  auto pub = connectClient(server.port(), R"({"verbose":false,"headers":true})");
+  constexpr int kMessages = 120;
+  std::string wire, expected;
+  for (int i = 0; i < kMessages; ++i) {
+    std::string payload(i % 4 == 3 ? 10 : 16 * 1024 + i * 97, '\0');
+    for (size_t j = 0; j < payload.size(); ++j) payload[j] = static_cast<char>('a' + (i + j) % 26);
+    const std::string size = std::to_string(payload.size());
+    if (i % 5 == 1) {
+      const std::string headers = "NATS/1.0\r\nK: " + std::to_string(i) + "\r\n\r\n";
+      const std::string sizes =
+          std::to_string(headers.size()) + " " + std::to_string(headers.size() + payload.size());
+      wire += "HPUB big " + sizes + "\r\n" + headers + payload + "\r\n";
+      expected += "HMSG big 1 " + sizes + "\r\n" + headers + payload + "\r\n";
+    } else {
+      wire += "PUB big " + size + "\r\n" + payload + "\r\n";
+      expected += "MSG big 1 " + size + "\r\n" + payload + "\r\n";
+    }
+  }
+  // Uneven pieces, each its own send: the server's reads end all over the frames.
+  for (size_t at = 0, piece = 3; at < wire.size();
+       at += piece, piece = (piece * 31 + 7) % 40000 + 1) {
+    ASSERT_TRUE(pub->send(wire.substr(at, piece)));
+  }
+  sync(*pub);
+  std::string got;
+  ASSERT_TRUE(sub->expect(expected, 10s, &got));
+  EXPECT_TRUE(got == expected);
+  sync(*sub);
+}
+
 TEST(ServerTest, StopClosesClientsAndStartServesAgain) {
   ServerThread server({});
   auto client = connectClient(server.port());

@@ -153,6 +153,27 @@ TEST_F(IndexFixture, CachedMatchAnswersOnlyForSubjectsMatchedBeforeAndStillCurre
   EXPECT_EQ(index_.cachedMatch("foo.bar")->plain.size(), 2u);
 }
 
+TEST_F(IndexFixture, RepeatedSubjectSeesEverySubscriptionChangeInBetween) {
+  // The last subject looked up is answered without hashing; any insert or remove must still
+  // show in the very next answer for that subject.
+  Subscription* first = add("foo.bar");  // 1
+  EXPECT_EQ(plainSids("foo.bar"), Sids{"1"});
+  ASSERT_NE(index_.cachedMatch("foo.bar"), nullptr);
+  add("foo.*");  // 2
+  EXPECT_EQ(index_.cachedMatch("foo.bar"), nullptr);
+  EXPECT_EQ(plainSids("foo.bar"), (Sids{"1", "2"}));
+  EXPECT_EQ(index_.cachedMatch("foo.bar")->plain.size(), 2u);
+  ASSERT_TRUE(index_.remove(first));
+  EXPECT_EQ(plainSids("foo.bar"), Sids{"2"});
+  // Alternating subjects each get their own result.
+  EXPECT_TRUE(index_.match("other")->empty());
+  EXPECT_EQ(plainSids("foo.bar"), Sids{"2"});
+  EXPECT_TRUE(index_.cachedMatch("other")->empty());
+  EXPECT_EQ(index_.cachedMatch("foo.bar")->plain.size(), 1u);
+  const SubjectIndexStats stats = index_.stats();
+  EXPECT_EQ(stats.matches - stats.cache_hits, 4u);  // computed: 3 for foo.bar, 1 for other
+}
+
 TEST_F(IndexFixture, CacheIsInvalidatedWhenAWildcardSubIsInserted) {
   add("foo.bar");  // 1
   EXPECT_EQ(plainSids("foo.bar"), Sids{"1"});

@@ -17,6 +17,35 @@ Frame parseOne(Direction direction, const std::string& wire) {
   return f;
 }
 
+TEST(NatsEncoder, DecimalTextMatchesToString) {
+  for (uint64_t value : {uint64_t{0}, uint64_t{7}, uint64_t{9}, uint64_t{10}, uint64_t{99},
+                         uint64_t{100}, uint64_t{101}, uint64_t{16384}, uint64_t{1000000},
+                         uint64_t{12345678901234567890u}, UINT64_MAX}) {
+    EXPECT_EQ(formatDecimal(value).view(), std::to_string(value));
+  }
+  for (uint64_t value = 0; value < 100000; value += 7) {
+    ASSERT_EQ(formatDecimal(value).view(), std::to_string(value));
+  }
+}
+
+TEST(NatsEncoder, MsgLineFromPrefixAndRestEqualsTheWholeLine) {
+  for (const std::string_view reply : {std::string_view{}, std::string_view{"_INBOX.abc.1"}}) {
+    for (size_t bytes : {size_t{0}, size_t{5}, size_t{16384}, size_t{1} << 40}) {
+      std::string expected;
+      appendMsgControlLine(expected, "foo.bar", "42", reply, bytes);
+      std::string line;
+      appendMsgLinePrefix(line, "foo.bar", "42");
+      EXPECT_EQ(line, "MSG foo.bar 42 ");
+      const DecimalText size = formatDecimal(bytes);
+      const size_t prefix = line.size();
+      line.resize(prefix + msgLineRestSize(reply, size));
+      const char* end = writeMsgLineRest(line.data() + prefix, reply, size);
+      EXPECT_EQ(end, line.data() + line.size());
+      EXPECT_EQ(line, expected);
+    }
+  }
+}
+
 TEST(NatsEncoder, ExactWireText) {
   std::string out;
   appendMsg(out, "foo", "1", "", "hi");

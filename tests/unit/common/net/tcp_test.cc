@@ -1,7 +1,9 @@
 // TcpListener, TcpConnection and TcpConnector over loopback, both ends on one loop.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -285,6 +287,108 @@ TEST_F(TcpTest, MultiPartWritesArriveAsOneFrameInOrder) {
   EXPECT_EQ(client->queuedBytes(), expected.size());
   EXPECT_TRUE(waitFor([&] { return serverReceived_.size() >= expected.size(); }));
   EXPECT_TRUE(serverReceived_ == expected);
+}
+
+TEST_F(TcpTest, ReservedFramesKeepTheirPlaceAmongOtherWrites) {
+  listen();
+  auto client = dial("127.0.0.1", listener_->port());
+  EXPECT_EQ(client->reserve(0), nullptr);
+  EXPECT_EQ(client->reserve(TcpConnection::kMaxChunkBytes + 1), nullptr);
+  std::string expected;
+  for (int i = 0; i < 5000; ++i) {
+    const std::string frame = "frame " + std::to_string(i) + "\n";
+    if (i % 3 == 0) {
+      ASSERT_TRUE(client->write(frame));
+    } else {
+      char* out = client->reserve(frame.size());
+      ASSERT_NE(out, nullptr);
+      std::memcpy(out, frame.data(), frame.size());
+      ASSERT_TRUE(client->commitReserved(frame.size()));
+    }
+    expected += frame;
+  }
+  EXPECT_EQ(client->queuedBytes(), expected.size());
+  EXPECT_TRUE(waitFor([&] { return serverReceived_.size() >= expected.size(); }));
+  EXPECT_TRUE(serverReceived_ == expected);
+  client->close();
+  EXPECT_EQ(client->reserve(10), nullptr);  // a closed connection takes no output
+}
+
+// A line reader that hands a cut last line back to the socket: every view must start on a line
+// boundary, the lines must arrive whole and in order, and lines it referenced (held on to, like
+// a relay queueing them by reference) must never change while later reads come in.
+TEST_F(TcpTest, KeptBytesStartTheNextViewAndReferencedBytesNeverChange) {
+  listen();
+  auto client = dial("127.0.0.1", listener_->port());
+  ASSERT_TRUE(waitFor([&] { return accepted_.size() == 1; }));
+  TcpConnection::Ptr server = accepted_[0];
+  struct Held {
+    TcpConnection::BufferOwner owner;
+    std::string_view line;
+  };
+  std::vector<Held> held;
+  size_t viewsStartingMidLine = 0, kept = 0, lines = 0;
+  server->setOnData([&](std::string_view data) {
+    if (!data.empty() && data[0] != 'L') ++viewsStartingMidLine;
+    while (!data.empty()) {
+      const size_t newline = data.find('\n');
+      if (newline == std::string_view::npos) {
+        ASSERT_TRUE(server->keepUnconsumed(data.size()));
+        ++kept;
+        return;
+      }
+      if (lines++ % 5 == 0)
+        held.push_back({server->readBufferOwner(), data.substr(0, newline + 1)});
+      serverReceived_.append(data.substr(0, newline + 1));
+      data.remove_prefix(newline + 1);
+    }
+  });
+  std::string expected;
+  for (int i = 0; i < 4000; ++i) {
+    // Lines of 10 B .. ~9 KB, so reads cut them everywhere, and kept bytes range from a few
+    // bytes (moved to the front) to many kilobytes (read after).
+    expected += "L" + std::to_string(i) + ":" + pattern(static_cast<size_t>(i * 37 % 9000)) + "\n";
+  }
+  // Written in uneven pieces over many loop turns.
+  for (size_t at = 0, piece = 1000; at < expected.size();
+       at += piece, piece = piece * 7 % 50000 + 1) {
+    ASSERT_TRUE(client->write(std::string_view(expected).substr(at, piece)));
+    loop_.runOnce(false);
+  }
+  ASSERT_TRUE(waitFor([&] { return serverReceived_.size() >= expected.size(); }));
+  EXPECT_TRUE(serverReceived_ == expected);
+  EXPECT_EQ(viewsStartingMidLine, 0u);
+  EXPECT_GT(kept, 0u);
+  std::string heldText;
+  for (const Held& h : held) heldText += h.line;
+  std::string expectedHeld;
+  size_t index = 0;
+  for (size_t at = 0; at < expected.size(); ++index) {
+    const size_t end = expected.find('\n', at) + 1;
+    if (index % 5 == 0) expectedHeld += expected.substr(at, end - at);
+    at = end;
+  }
+  EXPECT_TRUE(heldText == expectedHeld);
+}
+
+TEST_F(TcpTest, KeepingMoreThanTheLimitIsRefused) {
+  listen();
+  auto client = dial("127.0.0.1", listener_->port());
+  ASSERT_TRUE(waitFor([&] { return accepted_.size() == 1; }));
+  TcpConnection::Ptr server = accepted_[0];
+  EXPECT_FALSE(server->keepUnconsumed(1));  // outside onData
+  std::optional<bool> tooMany, tooLarge;
+  server->setOnData([&](std::string_view data) {
+    serverReceived_.append(data);
+    if (!tooMany) tooMany = server->keepUnconsumed(data.size() + 1);
+    if (!tooLarge) tooLarge = server->keepUnconsumed(TcpConnection::kMaxKeptBytes + 1);
+  });
+  ASSERT_TRUE(client->write("hello"));
+  ASSERT_TRUE(waitFor([&] { return tooMany.has_value(); }));
+  EXPECT_FALSE(*tooMany);
+  EXPECT_FALSE(*tooLarge);
+  ASSERT_TRUE(client->write(" world"));
+  EXPECT_TRUE(waitFor([&] { return serverReceived_ == "hello world"; }));
 }
 
 TEST_F(TcpTest, WatermarksFireAndReadingPausesAndResumes) {
