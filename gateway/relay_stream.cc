@@ -53,9 +53,14 @@ RelayStream::Result RelayStream::feed(std::string_view chunk, ByteSink& sink, Fr
         held_.append(chunk.substr(tailStart));
         rangeStart = chunk.size();
       } else {
-        // In a payload (its control line was accepted) or on a boundary: forward all.
-        sendRange(tailStart);
-        sendHeld();
+        // In a payload (its control line was accepted) or on a boundary: forward all, as one
+        // range unless held bytes must go first (then no frame completed in this chunk and
+        // tailStart is 0). Cutting the range at the unfinished frame would copy its first
+        // bytes when they fall under kReferenceThreshold: at 16 KB payloads, every read.
+        if (!held_.empty()) {
+          sendRange(tailStart);
+          sendHeld();
+        }
         sendRange(chunk.size());
         if (atFrameBoundary() && !injectNext_.empty()) {
           sink.send(injectNext_);

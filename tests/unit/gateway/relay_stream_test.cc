@@ -217,6 +217,30 @@ TEST(RelayFraming, LongRangesGoByReferenceOnlyWhenTheChunkHasAnOwner) {
   }
 }
 
+// A socket read of large payloads nearly always ends inside one: the whole read still goes
+// as one range by reference, not cut where the unfinished frame begins (that cut made its
+// first bytes a copy on every read).
+TEST(RelayFraming, ReadEndingInsideAPayloadGoesWholeByReference) {
+  const std::string payload(16 * 1024, 'p');
+  std::string input;
+  for (int i = 0; i < 5; ++i) input += "PUB big 16384\r\n" + payload + "\r\n";
+  const ChunkOwner owner = std::make_shared<int>(7);
+  ClientHalf half;
+  RelayStream stream(nats::Direction::ClientToServer, {}, ClientProtocol::kWatched);
+  ReferenceSink sink;
+  const size_t readSize = 64 * 1024;
+  ASSERT_EQ(stream.feed(std::string_view(input).substr(0, readSize), sink, half.protocol, owner),
+            RelayStream::Result::Ok);
+  EXPECT_FALSE(stream.atFrameBoundary());
+  EXPECT_EQ(sink.referencedBytes, readSize);
+  EXPECT_EQ(sink.owners.size(), 1u);
+  ASSERT_EQ(stream.feed(std::string_view(input).substr(readSize), sink, half.protocol, owner),
+            RelayStream::Result::Ok);
+  EXPECT_EQ(sink.out, input);
+  EXPECT_EQ(sink.referencedBytes, input.size());
+  EXPECT_EQ(stream.payloadFrames(), 5u);
+}
+
 TEST(RelayFraming, ByteByByteHoldsOnlyAControlLine) {
   const std::string payload(3000, 'p');
   const std::string input = "PUB big 3000\r\n" + payload + "\r\nPING\r\n";
