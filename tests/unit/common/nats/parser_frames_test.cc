@@ -594,5 +594,17 @@ TEST(NatsParserFastPath, ManyFramesInLargeReadsMatchByteByByte) {
   }
 }
 
+// With max_payload off, an announced size is not allocated up front in Assemble mode (the
+// previous parser reserved all of it at the first split payload byte: bad_alloc at 10^17).
+TEST(NatsParserFastPath, HugeAnnouncedSizeIsNotReservedUpFront) {
+  Parser parser(Direction::ClientToServer, Limits{4096, -1}, PayloadMode::Assemble);
+  Frame f;
+  std::string_view in = "PUB a 100000000000000000\r\nabc";
+  EXPECT_EQ(parser.next(in, f), Status::NeedMore);
+  EXPECT_EQ(parser.pendingFrameBytes(), 29u);
+  in = "def";
+  EXPECT_EQ(parser.next(in, f), Status::NeedMore);
+}
+
 }  // namespace
 }  // namespace ftgate::nats
