@@ -388,6 +388,7 @@ void ClientConnection::handleSub(const nats::Frame& frame) {
   sub->subject.assign(frame.subject);
   sub->queue.assign(frame.queue);
   sub->sid = it->first;
+  sub->literal = !subjectHasWildcard(sub->subject);
   sub->client = this;
   server_.addSubscription(sub.get());
   it->second = std::move(sub);
@@ -439,8 +440,11 @@ void ClientConnection::writeMsg(Subscription& sub, std::string_view subject, std
                                 std::string_view payload,
                                 const net::TcpConnection::BufferOwner& payloadOwner) {
   std::string& prefix = sub.msgLinePrefix;
-  if (prefix.size() != 4 + subject.size() + 1 + sub.sid.size() + 1 ||
-      std::string_view(prefix).substr(4, subject.size()) != subject) {
+  assert(!sub.literal || subject == sub.subject);
+  if (prefix.empty() ||
+      (!sub.literal &&
+       (prefix.size() != 4 + subject.size() + 1 + sub.sid.size() + 1 ||
+        !nats::subjectsEqual(std::string_view(prefix).substr(4, subject.size()), subject)))) {
     prefix.clear();
     nats::appendMsgLinePrefix(prefix, subject, sub.sid);
   }

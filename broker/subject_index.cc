@@ -4,6 +4,8 @@
 #include <array>
 #include <cassert>
 
+#include "common/nats/subject.h"
+
 namespace ftgate::broker {
 namespace {
 
@@ -229,7 +231,7 @@ bool SubjectIndex::remove(Subscription* sub) {
 
 MatchResultPtr SubjectIndex::match(std::string_view subject) {
   ++matches_;
-  if (lastResult_ && subject == lastSubject_) {
+  if (lastResult_ && nats::subjectsEqual(subject, lastSubject_)) {
     ++cacheHits_;
     return lastResult_;
   }
@@ -249,7 +251,7 @@ MatchResultPtr SubjectIndex::match(std::string_view subject) {
 }
 
 MatchResultPtr SubjectIndex::cachedMatch(std::string_view subject) {
-  if (lastResult_ && subject == lastSubject_) {
+  if (lastResult_ && nats::subjectsEqual(subject, lastSubject_)) {
     ++matches_;
     ++cacheHits_;
     return lastResult_;

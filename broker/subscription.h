@@ -19,6 +19,8 @@ struct Subscription {
   // "MSG <subject> <sid> " as last written to the client: reused while the published subject
   // stays the same (always, for a subscription without wildcards). Delivery's cache only.
   std::string msgLinePrefix;
+  // No wildcard in `subject`: every message it gets was published on `subject` itself.
+  bool literal = false;
 
   [[nodiscard]] bool isQueue() const { return !queue.empty(); }
 };

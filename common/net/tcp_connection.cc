@@ -209,7 +209,7 @@ bool TcpConnection::write(std::initializer_list<std::string_view> parts) {
   return afterQueued(size);
 }
 
-char* TcpConnection::reserve(size_t size) {
+char* TcpConnection::reserveSlow(size_t size) {
   if (state_ != ConnectionState::kOpen || size == 0 || size > kMaxChunkBytes) return nullptr;
   Chunk& chunk = tailWithRoom(size);
   return chunk.storage.get() + chunk.size;

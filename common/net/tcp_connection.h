@@ -114,7 +114,13 @@ class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
   // is 0 or larger than one chunk (then use write()). The caller must fill all of them and call
   // commitReserved(size) before any other call on this connection; until then nothing is
   // queued. commitReserved has write()'s result.
-  [[nodiscard]] char* reserve(size_t size);
+  [[nodiscard]] char* reserve(size_t size) {
+    if (state_ == ConnectionState::kOpen && size != 0 && !queue_.empty() &&
+        queue_.back().room() >= size) {
+      return queue_.back().storage.get() + queue_.back().size;  // the common case, inline
+    }
+    return reserveSlow(size);
+  }
   bool commitReserved(size_t size);
   // Only inside onData: the last `bytes` bytes of the callback's view were not used; the next
   // onData view begins with them, followed by newly read bytes. Bytes already handed out by
@@ -188,6 +194,7 @@ class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
   void flushNow() override;
 
   bool afterQueued(size_t bytes);
+  char* reserveSlow(size_t size);
   void startChunk();
   // Appends to the queue (no watermark or cap check): afterQueued must follow.
   void appendToQueue(std::string_view data);

@@ -32,3 +32,23 @@ TEST(NatsSubject, Queue) {
 
 }  // namespace
 }  // namespace ftgate::nats
+
+namespace ftgate::nats {
+namespace {
+
+TEST(SubjectsEqual, AgreesWithStringComparisonAtEverySize) {
+  const std::string base = "abcdefghijklmnopqrstuvwxyz.0123456789";
+  for (size_t size = 0; size <= base.size(); ++size) {
+    const std::string a = base.substr(0, size);
+    EXPECT_TRUE(subjectsEqual(a, std::string(a)));
+    for (size_t at = 0; at < size; ++at) {
+      std::string b = a;
+      b[at] = '!';
+      EXPECT_FALSE(subjectsEqual(a, b)) << size << " " << at;
+    }
+    if (size > 0) EXPECT_FALSE(subjectsEqual(a, a.substr(0, size - 1)));
+  }
+}
+
+}  // namespace
+}  // namespace ftgate::nats
