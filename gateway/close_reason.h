@@ -27,7 +27,9 @@ namespace ftgate::gateway {
   X(BufferExceeded, "buffer_exceeded", "client sent over failover.buffer during a switch") \
   X(HoldExpired, "hold_expired", "no active backend within failover.hold")                 \
   X(NonceSigned, "nonce_signed", "CONNECT signed a backend nonce; cannot be replayed")     \
-  X(ReplayRefused, "replay_refused", "the new backend refused the replayed session")
+  X(ReplayRefused, "replay_refused", "the new backend refused the replayed session")       \
+  X(BackendCutClient, "backend_cut_client",                                                \
+    "the backend, still active, closed the connection (a slow consumer; not a failover)")
 
 enum class CloseReason : uint8_t {
 #define FTGATE_CLOSE_REASON_ENUM(name, text, description) name,

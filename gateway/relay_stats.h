@@ -28,7 +28,8 @@ enum class StatKind : uint8_t { Counter, Gauge };
   X(infos_rewritten, Counter, "INFO frames rewritten for clients")                       \
   X(backend_connects, Counter, "Backend connections established")                        \
   X(backend_connect_failures, Counter, "Backend connection attempts that failed")        \
-  X(slow_consumers, Counter, "Connections closed for passing the write hard cap")        \
+  X(slow_consumers, Counter,                                                             \
+    "Clients closed as slow consumers (write hard cap, or cut by the backend)")          \
   X(backpressure_pauses, Counter, "Times reading one side paused for the other's queue") \
   X(failovers_seen, Counter, "Changes of the active backend observed")                   \
   X(held_sessions, Counter, "Sessions that had to wait for an active backend")           \

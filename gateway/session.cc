@@ -356,7 +356,7 @@ void Session::onBackendClosed(int status) {
     if (backend_->protocol.sawErr()) {
       close(reason);  // the backend refused the client (-ERR passed on): not a failover
     } else {
-      startMigration(reason);
+      startMigration(reason, backend);
     }
   } else if (state_ == SessionState::Replaying) {
     spdlog::warn("client {}: new backend {} closed during the replay: {}", clientAddress(),
@@ -406,7 +406,7 @@ void Session::onActiveChanged(const std::optional<ActiveBackend>& active) {
   }
 }
 
-void Session::startMigration(CloseReason why) {
+void Session::startMigration(CloseReason why, std::optional<ActiveBackend> closedBy) {
   if (context_.options.failover.mode == FailoverOptions::Mode::Close) {
     close(why);
     return;
@@ -421,6 +421,7 @@ void Session::startMigration(CloseReason why) {
   migration.startedLoopMs = now;
   if (backend_ && backend_->rewriter.seenInfo())
     migration.previousInfo = backend_->rewriter.lastInfo();
+  migration.closedBy = std::move(closedBy);
   // A frame whose first bytes went to the old backend (its control line was accepted, so
   // nothing of it is held back) cannot be completed on the new one.
   const bool cut = !client_.stream.atFrameBoundary() && client_.stream.heldBytes() == 0;
@@ -465,6 +466,17 @@ void Session::abandonBackend(bool retryLater) {
 }
 
 void Session::startReplaying() {
+  const std::optional<ActiveBackend>& closedBy = migration_->closedBy;
+  if (closedBy && closedBy->index == backend_->backend.index &&
+      closedBy->epoch == backend_->backend.epoch) {
+    // The backend that closed us is still the active and accepts connections: it was not a
+    // failover but the backend cutting this client (a slow consumer, over its max_pending or
+    // write deadline). A direct client would be closed; replaying would hide the messages lost.
+    spdlog::info("client {}: backend {} is still the active: it cut the client on purpose",
+                 clientAddress(), backend_->backend.name);
+    close(CloseReason::BackendCutClient);
+    return;
+  }
   transition(SessionState::Replaying);
   retryTimer_.cancel();
   wireBackend();
@@ -584,7 +596,9 @@ void Session::close(CloseReason reason) {
   // Nobody waits for this session any more (may release the others at once).
   context_.migration_barrier.leave(id_);
   ++context_.stats.closes[static_cast<size_t>(reason)];
-  if (reason == CloseReason::SlowConsumer) ++context_.stats.slow_consumers;
+  const bool slowClient =
+      reason == CloseReason::SlowConsumer || reason == CloseReason::BackendCutClient;
+  if (slowClient) ++context_.stats.slow_consumers;
 
   // A client leaving is the normal case: logged at debug level, not to flood the log.
   spdlog::log(reason == CloseReason::ClientClosed ? spdlog::level::debug : spdlog::level::info,
@@ -594,8 +608,8 @@ void Session::close(CloseReason reason) {
   // The client's last bytes (a final PUB before it closed) still reach the backend; the
   // client gets what is queued for it (an -ERR) before its socket closes.
   if (backend_) backend_->close(/*flush=*/reason == CloseReason::ClientClosed);
-  if (reason == CloseReason::SlowConsumer) {
-    client_.connection->close();
+  if (slowClient) {
+    client_.connection->close();  // what is queued would wait on a client that does not read
   } else {
     client_.connection->closeAfterFlush();
   }

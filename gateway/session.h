@@ -143,7 +143,10 @@ class Session final : public std::enable_shared_from_this<Session> {
   // Sets the backend connection's callbacks and both sides' watermarks.
   void wireBackend();
   // Relaying → Holding with the client kept: `why` is the close reason in mode close.
-  void startMigration(CloseReason why);
+  // `closedBy`: the backend that closed the connection by itself (no -ERR, not a change of
+  // active). If the switch lands on that same backend at the same epoch, it was alive and cut
+  // the client on purpose (a slow consumer): the client is closed then, not replayed.
+  void startMigration(CloseReason why, std::optional<ActiveBackend> closedBy = std::nullopt);
   void startReplaying();
   void sendReplay();
   // The replay is answered: wait at the migration barrier, then resumeRelaying().
@@ -179,6 +182,7 @@ class Session final : public std::enable_shared_from_this<Session> {
     uint64_t startedLoopMs = 0;
     uint64_t switchOffset = 0;                     // client stream offset the old backend got up to
     std::optional<nats::ServerInfo> previousInfo;  // what the client last saw
+    std::optional<ActiveBackend> closedBy;         // see startMigration
   };
   std::optional<Migration> migration_;
   std::chrono::system_clock::time_point started_;

@@ -214,5 +214,56 @@ TEST(GatewayReplay, ClosesANonceSignedConnect) {
   EXPECT_EQ(group.stat("closes_nonce_signed"), 1u) << group.relayStats().dump();
 }
 
+// A subscriber that stops reading while 64 MB are published to it, the broker's max_pending
+// being `maxPending`. The broker cuts the connection as a slow consumer (it sends no -ERR). A
+// direct client would be closed; through ftgate the client must be closed too, not moved to the
+// same broker with a silent gap in its messages (and cut again, and again). Returns /varz relay.
+nlohmann::json subscriberCutByTheBroker(const std::string& maxPending) {
+  const std::string dir = makeTempDir("ftgate-slowcut");
+  BackendUnderTest a{"a", freePort(), freePort()};
+  writeFile(dir + "/a.conf", "max_pending: " + maxPending + "\n");
+  ChildProcess broker =
+      ChildProcess::start(binPath("ftbroker"),
+                          {"-c", dir + "/a.conf", "-a", "127.0.0.1", "-p", std::to_string(a.port),
+                           "-m", std::to_string(a.httpPort)},
+                          dir + "/ftbroker.log");
+  GatewayUnderTest gw = startGateway(dir, {a});
+  EXPECT_TRUE(waitFor([&] { return httpGet(gw.httpPort, "/healthz") == 200; }, 10s))
+      << gw.process.log() << broker.log();
+
+  RawClient sub;
+  EXPECT_TRUE(rawConnect(sub, gw.port, R"({"verbose":false})"));
+  EXPECT_TRUE(sub.send("SUB big 1\r\nPING\r\n") && sub.expect("PONG\r\n"));
+  RawClient pub;
+  EXPECT_TRUE(rawConnect(pub, a.port, R"({"verbose":false})"));  // straight to the broker
+  const std::string frame = "PUB big 65536\r\n" + std::string(65536, 'x') + "\r\n";
+  for (int i = 0; i < 1024 && pub.send(frame); ++i) {
+  }
+
+  EXPECT_TRUE(sub.waitClosed(10s)) << gw.process.log();
+  EXPECT_NE(broker.log().find("Slow Consumer"), std::string::npos) << broker.log();
+  nlohmann::json relay = getJsonFrom(gw.httpPort, "/varz")["relay"];
+  gw.process.signal(SIGTERM);
+  (void)gw.process.wait(5s);
+  removeTree(dir);
+  return relay;
+}
+
+// max_pending below one read burst: the broker cuts ftgate's connection while ftgate keeps up.
+TEST(GatewayReplay, ClosesTheClientABrokerCutInABurst) {
+  const nlohmann::json relay = subscriberCutByTheBroker("256KB");
+  EXPECT_EQ(relay["closes_backend_cut_client"], 1u) << relay.dump();
+  EXPECT_EQ(relay["sessions_migrated"], 0u) << relay.dump();
+}
+
+// A larger max_pending: ftgate first stops reading the broker for the client that does not read
+// (backpressure), and the broker's queue to ftgate grows until the cut.
+TEST(GatewayReplay, ClosesTheClientABrokerCutBehindBackpressure) {
+  const nlohmann::json relay = subscriberCutByTheBroker("8MB");
+  EXPECT_EQ(relay["closes_backend_cut_client"], 1u) << relay.dump();
+  EXPECT_EQ(relay["sessions_migrated"], 0u) << relay.dump();
+  EXPECT_GE(relay["backpressure_pauses"], 1u) << relay.dump();
+}
+
 }  // namespace
 }  // namespace ftgate::testing
