@@ -170,69 +170,65 @@ void ActiveTracker::probe(size_t index) {
   while (!base.empty() && base.back() == '/') base.pop_back();
 
   auto healthz = [this, index, started, base] {
-    probesSent_++;
-    http_.get(base + "/healthz", options_.probe.timeout,
-              [this, index, started](const http::HttpResult& r) {
-                ProbeResult result;
-                result.path = "/healthz";
-                result.status = r.status;
-                if (!r.ok()) {
-                  result.verdict = ProbeVerdict::Down;
-                  result.error = r.error;
-                } else if (r.status == 200) {
-                  result.verdict = ProbeVerdict::Healthy;
-                } else {
-                  result.verdict = ProbeVerdict::Down;
-                  result.error = "HTTP " + std::to_string(r.status) + " from /healthz";
+    probeStep(index, started, base, "/healthz",
+              [](const http::HttpResult& answer, ProbeResult& result) {
+                result.verdict = answer.status == 200 ? ProbeVerdict::Healthy : ProbeVerdict::Down;
+                if (answer.status != 200) {
+                  result.error = "HTTP " + std::to_string(answer.status) + " from /healthz";
                 }
-                finishProbe(index, started, std::move(result));
+                return true;
               });
   };
   // After isFTActive said "not the FT active": a STANDALONE server (no FT group) serves
   // clients, so it counts as healthy, like a plain nats-server; anything else is a standby.
   auto serverzState = [this, index, started, base] {
-    probesSent_++;
-    http_.get(base + "/streaming/serverz", options_.probe.timeout,
-              [this, index, started](const http::HttpResult& r) {
-                ProbeResult result;
-                result.path = "/streaming/serverz";
-                result.status = r.status;
-                result.verdict = ProbeVerdict::Standby;
-                if (!r.ok()) {
-                  result.verdict = ProbeVerdict::Down;
-                  result.error = r.error;
-                } else if (r.status == 200 && serverzSaysStandalone(r.body)) {
-                  result.verdict = ProbeVerdict::Healthy;
-                }
-                finishProbe(index, started, std::move(result));
+    probeStep(index, started, base, "/streaming/serverz",
+              [](const http::HttpResult& answer, ProbeResult& result) {
+                const bool standalone = answer.status == 200 && serverzSaysStandalone(answer.body);
+                result.verdict = standalone ? ProbeVerdict::Healthy : ProbeVerdict::Standby;
+                return true;
               });
   };
   if (plainNats_[index]) {
     healthz();
     return;
   }
+  probeStep(
+      index, started, base, "/streaming/isFTActive",
+      [this, index, healthz, serverzState](const http::HttpResult& answer, ProbeResult& result) {
+        if (answer.status == 200) {
+          result.verdict = ProbeVerdict::Active;
+          return true;
+        }
+        if (answer.status == 404) {
+          plainNats_[index] = true;  // a plain nats-server: ask /healthz from now on
+          healthz();
+        } else {
+          // 204 from a standby, but also from a streaming server that runs without an
+          // FT group: only its serverz state tells them apart.
+          serverzState();
+        }
+        return false;
+      });
+}
+
+void ActiveTracker::probeStep(size_t index, uint64_t startedMs, const std::string& base,
+                              std::string path, ProbeJudge judge) {
   probesSent_++;
-  http_.get(base + "/streaming/isFTActive", options_.probe.timeout,
-            [this, index, started, healthz, serverzState](const http::HttpResult& r) {
+  const std::string url = base + path;
+  http_.get(url, options_.probe.timeout,
+            [this, index, startedMs, path = std::move(path),
+             judge = std::move(judge)](const http::HttpResult& answer) {
               ProbeResult result;
-              result.path = "/streaming/isFTActive";
-              result.status = r.status;
-              if (!r.ok()) {
+              result.path = path;
+              result.status = answer.status;
+              if (!answer.ok()) {
                 result.verdict = ProbeVerdict::Down;
-                result.error = r.error;
-              } else if (r.status == 200) {
-                result.verdict = ProbeVerdict::Active;
-              } else if (r.status == 404) {
-                plainNats_[index] = true;  // a plain nats-server: ask /healthz from now on
-                healthz();
-                return;
-              } else {
-                // 204 from a standby, but also from a streaming server that runs without an FT
-                // group: only its serverz state tells them apart.
-                serverzState();
-                return;
+                result.error = answer.error;
+              } else if (!judge(answer, result)) {
+                return;  // the next request carries the probe on
               }
-              finishProbe(index, started, std::move(result));
+              finishProbe(index, startedMs, std::move(result));
             });
 }
 

@@ -8,8 +8,9 @@
 // Probes: GET <monitor>/streaming/isFTActive — 200 active, 404 means a plain nats-server (then
 // GET /healthz: 200 healthy), any other answer (204) is followed by GET /streaming/serverz:
 // state STANDALONE (a streaming server without an FT group) is healthy, anything else standby;
-// no answer within probe.timeout is a failure. Rounds start every probe.interval plus up to 10% jitter; a backend whose previous
-// probe is still out is skipped. Health requests only read the cached state.
+// no answer within probe.timeout is a failure. Rounds start every probe.interval plus up to 10%
+// jitter; a backend whose previous probe is still out is skipped. Health requests only read the
+// cached state.
 //
 // Reload: `options` is held by reference and may be updated in place between loop callbacks
 // (config_reload.h); reconfigure() then takes the new backends, probe settings and ft dir.
@@ -20,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -87,6 +89,12 @@ class ActiveTracker final : public UpstreamSelector {
   void scheduleFastFtPoll();
   void pollFt();
   void probe(size_t index);
+  // One request of a probe: GET <base><path>. A transport failure finishes the probe as Down;
+  // otherwise `judge` either fills the verdict (returns true: the probe finishes) or starts the
+  // next request itself (returns false).
+  using ProbeJudge = std::function<bool(const http::HttpResult& answer, ProbeResult& result)>;
+  void probeStep(size_t index, uint64_t startedMs, const std::string& base, std::string path,
+                 ProbeJudge judge);
   void finishProbe(size_t index, uint64_t startedMs, ProbeResult result);
   void apply(const std::optional<ActiveChange>& change);
   [[nodiscard]] uint64_t nowMs();
