@@ -73,7 +73,10 @@ ClientConnection::ClientConnection(Server& server, uint64_t cid, net::TcpConnect
 }
 
 ClientConnection::~ClientConnection() {
+  if (stallTimer_) stallTimer_->close();
   if (connection_) {
+    connection_->setWatermarks(0, 0, nullptr, nullptr);
+    connection_->setHardCap(0, nullptr);
     connection_->setOnClose(nullptr);
     connection_->setOnData(nullptr);
     connection_->close();
@@ -98,6 +101,12 @@ void ClientConnection::begin(const std::string& infoJson) {
   const BrokerOptions& options = server_.options();
   connection_->setHardCap(static_cast<size_t>(options.max_pending),
                           [this] { closeWith(CloseReason::SlowConsumer); });
+  if (options.max_pending > 0) {
+    // Stall mark and low mark for the publishers that deliver to this client.
+    const auto maxPending = static_cast<size_t>(options.max_pending);
+    connection_->setWatermarks(maxPending / 2, maxPending / 4 * 3, nullptr,
+                               [this] { server_.onSubscriberDrained(*this); });
+  }
   if (options.auth.required()) {
     authTimer_.emplace(server_.loop());
     authTimer_->startOnce(options.auth.timeout, [this] {
@@ -117,6 +126,10 @@ void ClientConnection::closeWith(CloseReason reason, std::string_view errText) {
   if (state_ == ClientState::Closing) return;
   moveTo(ClientState::Closing);
   if (authTimer_) authTimer_->close();
+  if (stallTimer_) stallTimer_->close();
+  server_.forgetStallWaiter(cid_, stallWaitsOn_);  // as a publisher it waits on nobody now
+  stallWaitsOn_.clear();
+  stalled_ = false;
   retireAllSubscriptions();
   server_.onClientClosing(*this, reason);
   if (!connection_) return;
@@ -166,6 +179,48 @@ void ClientConnection::onData(std::string_view data) {
     if (!handleFrame(frame)) break;
   }
   input_ = {};  // the read buffer is the socket's again
+  beginStallIfWaiting();
+}
+
+bool ClientConnection::waitForDrainOf(uint64_t subscriberCid) {
+  if (state_ == ClientState::Closing || isInternal()) return false;
+  for (const uint64_t cid : stallWaitsOn_) {
+    if (cid == subscriberCid) return false;
+  }
+  stallWaitsOn_.push_back(subscriberCid);
+  return true;
+}
+
+void ClientConnection::stopWaitingFor(uint64_t subscriberCid) {
+  std::erase(stallWaitsOn_, subscriberCid);
+  if (stallWaitsOn_.empty()) endStall();
+}
+
+void ClientConnection::beginStallIfWaiting() {
+  if (stallWaitsOn_.empty() || stalled_ || state_ == ClientState::Closing) return;
+  stalled_ = true;
+  connection_->pauseReading();
+  server_.countStall();
+  spdlog::debug("[{}] {} - stalled: {} subscriber(s) above 3/4 of max_pending", cid_,
+                peer_.toString(), stallWaitsOn_.size());
+  if (!stallTimer_) stallTimer_.emplace(server_.loop());
+  stallTimer_->startOnce(kMaxStall, [this] { onStallTimeout(); });
+}
+
+void ClientConnection::endStall() {
+  if (!stalled_) return;
+  stalled_ = false;
+  if (stallTimer_) stallTimer_->cancel();
+  if (state_ != ClientState::Closing) connection_->resumeReading();
+}
+
+void ClientConnection::onStallTimeout() {
+  spdlog::debug("[{}] {} - stall ended after {} ms with {} subscriber(s) still behind", cid_,
+                peer_.toString(), kMaxStall.count(), stallWaitsOn_.size());
+  std::vector<uint64_t> waitedOn;
+  waitedOn.swap(stallWaitsOn_);
+  server_.forgetStallWaiter(cid_, waitedOn);
+  endStall();
 }
 
 // The size on the wire of the PUB/HPUB frame whose control line starts `data`, when that line

@@ -14,6 +14,13 @@
 //
 // The internal client (no socket) owns the Server's in-process subscriptions; delivering to
 // it calls the subscription's handler instead of writing bytes.
+//
+// Publisher stall (nats-server's flow control): a subscriber whose pending output reaches the
+// stall mark (3/4 of max_pending) makes each publisher that delivers to it wait. The publisher
+// finishes the frames of the read it is in, then stops reading until every subscriber it waits
+// on drains to the low mark (1/2 of max_pending) or closes, or kMaxStall passes. So a
+// subscriber that pauses briefly is not cut; one that stays stuck still is, at max_pending or
+// by the write deadline, because a stall never lasts longer than kMaxStall.
 #pragma once
 
 #include <chrono>
@@ -23,6 +30,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "broker/close_reason.h"
 #include "broker/server_stats.h"
@@ -43,6 +51,9 @@ enum class ClientState : uint8_t { AwaitingConnect, Connected, Closing };
 
 class ClientConnection {
  public:
+  // The longest a publisher stays paused for one stall (nats-server: 1 s).
+  static constexpr std::chrono::milliseconds kMaxStall{1000};
+
   // `connection` null: the internal client.
   ClientConnection(Server& server, uint64_t cid, net::TcpConnection::Ptr connection);
   ~ClientConnection();
@@ -72,6 +83,21 @@ class ClientConnection {
   // took none of it) is a slow consumer and is closed, as nats-server does; max_pending alone
   // would let a stuck client hold up to max_pending bytes forever.
   void writeDeadlineTick(uint64_t nowMs, std::chrono::milliseconds deadline);
+
+  // True while this client's pending output is at or above the stall mark and has not yet
+  // drained to the low mark since (the socket's watermark state). Never for the internal client.
+  [[nodiscard]] bool aboveStallMark() const {
+    return connection_ != nullptr && connection_->aboveHighWatermark();
+  }
+  // Publisher side: from now on this client waits for `subscriberCid` to drain; reading pauses
+  // when the read being handled is done. False when it already waited on that subscriber (the
+  // caller then need not record it again).
+  [[nodiscard]] bool waitForDrainOf(uint64_t subscriberCid);
+  // Publisher side: `subscriberCid` drained to the low mark or closed. Reading resumes once no
+  // subscriber is left to wait on.
+  void stopWaitingFor(uint64_t subscriberCid);
+  // True while reading is paused by a stall.
+  [[nodiscard]] bool stalled() const { return stalled_; }
 
   // Drops the subscription with this sid (auto-unsubscribe reached, UNSUB).
   void removeSubscription(std::string_view sid);
@@ -122,6 +148,12 @@ class ClientConnection {
   // The only place state_ changes; asserts the move is legal.
   void moveTo(ClientState next);
   void retireAllSubscriptions();
+  // End of a read: pauses reading and arms the kMaxStall timer when a delivery asked to wait.
+  void beginStallIfWaiting();
+  // Resumes reading (unless closing) and disarms the timer; a no-op when not stalled.
+  void endStall();
+  // kMaxStall passed: stops waiting on every subscriber and resumes.
+  void onStallTimeout();
 
   Server& server_;
   uint64_t cid_;
@@ -145,6 +177,12 @@ class ClientConnection {
   std::string lineScratch_;     // MSG/HMSG control lines, reused
   std::string_view input_;      // during onData: the socket's read chunk being parsed
   bool largePayloads_ = false;  // the last PUB carried >= kReferenceThreshold bytes
+
+  // Publisher stall: the subscribers (by cid, never by pointer: they may close meanwhile) this
+  // client waits on, and the timer that bounds the wait.
+  std::vector<uint64_t> stallWaitsOn_;
+  std::optional<net::Timer> stallTimer_;
+  bool stalled_ = false;  // reading paused by a stall
 };
 
 }  // namespace ftgate::broker

@@ -156,6 +156,7 @@ void Server::onConnectionClosed(uint64_t cid, int status) {
 
 void Server::onClientClosing(ClientConnection& client, CloseReason reason) {
   if (client.isInternal()) return;
+  releaseStallWaiters(client.cid());  // publishers waiting on it go on
   --openClients_;
   stats_.closes[static_cast<size_t>(reason)]++;
   switch (reason) {
@@ -206,6 +207,7 @@ bool Server::deliverTo(ClientConnection* publisher, Subscription* sub, std::stri
     }
   } else {
     client->deliver(*sub, subject, reply, header_bytes, data, dataOwner);
+    stallIfBehind(publisher, *client);
   }
   if (sub->max_msgs != 0 && sub->delivered >= sub->max_msgs && sub->client != nullptr) {
     if (client->isInternal()) {
@@ -240,6 +242,39 @@ bool Server::route(ClientConnection* publisher, std::string_view subject, std::s
   }
   endDelivery();
   return delivered;
+}
+
+void Server::stallIfBehind(ClientConnection* publisher, ClientConnection& subscriber) {
+  // The subscriber's own publications never wait on it: it could not read while paused.
+  if (publisher == nullptr || publisher == &subscriber || publisher->isInternal()) return;
+  if (subscriber.closing() || !subscriber.aboveStallMark()) return;
+  if (publisher->waitForDrainOf(subscriber.cid())) {
+    stallWaiters_[subscriber.cid()].push_back(publisher->cid());
+  }
+}
+
+void Server::releaseStallWaiters(uint64_t subscriberCid) {
+  auto it = stallWaiters_.find(subscriberCid);
+  if (it == stallWaiters_.end()) return;
+  const std::vector<uint64_t> waiters = std::move(it->second);
+  stallWaiters_.erase(it);
+  for (const uint64_t publisherCid : waiters) {
+    auto publisher = clients_.find(publisherCid);
+    if (publisher != clients_.end()) publisher->second->stopWaitingFor(subscriberCid);
+  }
+}
+
+void Server::onSubscriberDrained(const ClientConnection& subscriber) {
+  releaseStallWaiters(subscriber.cid());
+}
+
+void Server::forgetStallWaiter(uint64_t publisherCid, const std::vector<uint64_t>& subscriberCids) {
+  for (const uint64_t subscriberCid : subscriberCids) {
+    auto it = stallWaiters_.find(subscriberCid);
+    if (it == stallWaiters_.end()) continue;
+    std::erase(it->second, publisherCid);
+    if (it->second.empty()) stallWaiters_.erase(it);
+  }
 }
 
 void Server::deliverNoResponders(ClientConnection& requester, std::string_view reply) {

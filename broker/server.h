@@ -117,6 +117,14 @@ class Server {
     stats_.in_bytes += bytes;
   }
   void countAuthFailure() { stats_.auth_failures++; }
+  // A publisher paused reading for a stall (see ClientConnection): counted once per pause.
+  void countStall() { stats_.stalls++; }
+  // `subscriber`'s output drained to the low mark: every publisher waiting on it stops waiting
+  // on it (and resumes when it waits on nobody else).
+  void onSubscriberDrained(const ClientConnection& subscriber);
+  // `publisher` no longer waits on these subscribers (its stall timed out, or it is closing):
+  // forget it there.
+  void forgetStallWaiter(uint64_t publisherCid, const std::vector<uint64_t>& subscriberCids);
 
  private:
   void onAccept(net::TcpConnection::Ptr connection);
@@ -127,6 +135,11 @@ class Server {
                  std::string_view reply, size_t header_bytes, std::string_view data,
                  const net::TcpConnection::BufferOwner& dataOwner);
   [[nodiscard]] std::string infoJsonFor(const ClientConnection& client) const;
+  // After delivering to `subscriber`: makes `publisher` wait when the subscriber is at or above
+  // its stall mark. Never stalls a publisher on itself (echo), nor internal publishes.
+  void stallIfBehind(ClientConnection* publisher, ClientConnection& subscriber);
+  // Releases every publisher waiting on `subscriberCid` (it drained or is closing).
+  void releaseStallWaiters(uint64_t subscriberCid);
   void beginDelivery() { ++deliveryDepth_; }
   // Frees what was retired during delivery once the outermost delivery loop is done.
   void endDelivery();
@@ -159,6 +172,10 @@ class Server {
   std::vector<std::unique_ptr<Subscription>> retired_;
   int deliveryDepth_ = 0;
   uint64_t queueCursor_ = 0;  // round-robin over queue group members
+
+  // Publisher stall: subscriber cid -> the cids of the publishers waiting for it to drain. By
+  // cid so a publisher or subscriber that closes never leaves a dangling pointer here.
+  std::unordered_map<uint64_t, std::vector<uint64_t>> stallWaiters_;
 
   ServerStats stats_;
 };

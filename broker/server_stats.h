@@ -26,7 +26,8 @@ using SystemTime = std::chrono::system_clock::time_point;
   X(slow_consumers, "Clients closed because their pending output passed max_pending") \
   X(auth_failures, "Connections refused for bad or missing credentials")              \
   X(protocol_errors, "Connections closed for malformed or illegal frames")            \
-  X(no_responders, "No-responders replies sent for requests nobody listened to")
+  X(no_responders, "No-responders replies sent for requests nobody listened to")      \
+  X(stalls, "Times a publisher paused reading for a subscriber above 3/4 of max_pending")
 
 struct ServerStats {
 #define FT_X(name, help) uint64_t name = 0;
