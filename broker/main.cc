@@ -24,6 +24,7 @@
 #include "common/log/log.h"
 #include "common/net/address.h"
 #include "common/net/event_loop.h"
+#include "common/net/heap_retention.h"
 #include "common/net/signal_watcher.h"
 
 namespace {
@@ -102,6 +103,8 @@ int run(const BrokerOptions& options) {
   }
 
   net::EventLoop loop;
+  // Queues for slow consumers come and go in bursts: keep their pages between bursts.
+  net::HeapRetention heapRetention(loop);
   BrokerOptions serverOptions = options;
   if (serverOptions.port == -1) serverOptions.port = 0;  // random
   auto server = std::make_unique<Server>(loop, serverOptions);

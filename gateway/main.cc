@@ -17,6 +17,7 @@
 #include "common/log/log.h"
 #include "common/net/address.h"
 #include "common/net/event_loop.h"
+#include "common/net/heap_retention.h"
 #include "common/net/signal_watcher.h"
 #include "gateway/active_tracker.h"
 #include "gateway/config_reload.h"
@@ -57,6 +58,8 @@ int run(GatewayOptions& options, ConfigReloader::Loader reloadOptions) {
                options.probe.fall);
 
   net::EventLoop loop;
+  // Queues for slow consumers come and go in bursts: keep their pages between bursts.
+  net::HeapRetention heapRetention(loop);
   auto tracker = std::make_unique<ActiveTracker>(loop, options);
   auto relay = std::make_unique<GatewayServer>(loop, options, *tracker);
   std::unique_ptr<Monitor> monitor;

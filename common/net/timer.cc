@@ -45,6 +45,10 @@ void Timer::start(uint64_t delayMs, uint64_t repeatMs, Callback callback) {
       delayMs, repeatMs);
 }
 
+void Timer::unref() {
+  if (box_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(&box_->handle));
+}
+
 void Timer::cancel() {
   if (box_ != nullptr) uv_timer_stop(&box_->handle);
 }

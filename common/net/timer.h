@@ -27,6 +27,9 @@ class Timer {
   void startOnce(std::chrono::milliseconds delay, Callback callback);
   // Fires every `interval` (first after `interval`).
   void startRepeating(std::chrono::milliseconds interval, Callback callback);
+  // From now on an armed timer alone does not keep the loop running (uv_unref): for housekeeping
+  // that must not delay a shutdown.
+  void unref();
   // Disarms; the timer can be started again.
   void cancel();
   // Disarms for good and releases the handle. Idempotent.

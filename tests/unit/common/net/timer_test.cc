@@ -40,6 +40,17 @@ TEST(TimerTest, RepeatingFiresUntilCancelled) {
   EXPECT_EQ(fired, 5);
 }
 
+TEST(TimerTest, AnUnrefedTimerDoesNotKeepTheLoopRunning) {
+  EventLoop loop;
+  Timer housekeeping(loop);
+  int fired = 0;
+  housekeeping.startRepeating(1h, [&] { ++fired; });
+  housekeeping.unref();
+  EXPECT_TRUE(housekeeping.armed());
+  loop.run();  // returns at once: nothing but the unrefed timer is active
+  EXPECT_EQ(fired, 0);
+}
+
 TEST(TimerTest, CloseInsideItsOwnCallbackAndDestroyLater) {
   EventLoop loop;
   auto timer = std::make_unique<Timer>(loop);
