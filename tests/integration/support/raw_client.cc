@@ -93,6 +93,10 @@ bool RawClient::waitClosed(std::chrono::milliseconds timeout) {
   return true;
 }
 
+void RawClient::shutdownWrite() {
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+}
+
 void RawClient::close() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;

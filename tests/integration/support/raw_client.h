@@ -29,6 +29,9 @@ class RawClient {
   bool waitClosed(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   // Everything received and not yet consumed.
   const std::string& pending() const { return buffer_; }
+  // Sends FIN (shutdown SHUT_WR) and keeps the socket open for reading. Safe to call from
+  // another thread while a send() is blocked: that send fails at once.
+  void shutdownWrite();
   void close();
 
  private:

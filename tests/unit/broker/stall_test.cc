@@ -135,15 +135,12 @@ TEST(StallTest, PublisherIsNeverStalledOnItsOwnSubscription) {
   EXPECT_EQ(server.stats().stalls, 0u);
 }
 
-// DISABLED: the test, not the broker, is at fault. While the main thread waits in
-// publisher.join(), nobody reads the subscriber; the publisher thread sits in a blocking send()
-// on a full (~4 MB) socket buffer that the stalled broker drains by about one read per 1 s
-// stall, and Linux wakes a blocked sender only once much of the buffer is free. After 10 s the
-// broker's write deadline cuts the subscriber as a slow consumer (what nats-server does too),
-// and the subscriber then reads only what was in flight before the FIN. To fix: end the
-// publisher with shutdown(SHUT_WR) from this thread instead of joining first (or read the
-// subscriber while the publisher winds down), then enable the test.
-TEST(StallTest, DISABLED_PublisherThatClosesWhileStalledLosesNothingAndIsCleanedUp) {
+// The publisher closes while the broker has it paused, with input it has not read yet: every
+// message it finished sending still arrives, in order, and the broker forgets it. Its thread may
+// sit in a blocking send() on a full socket buffer, which the paused broker drains only about
+// once per 1 s stall; shutdown(SHUT_WR) from this thread ends that send at once, so the
+// subscriber is never left unread for the write deadline (10 s) to cut it.
+TEST(StallTest, PublisherThatClosesWhileStalledLosesNothingAndIsCleanedUp) {
   BrokerOptions options;
   options.max_pending = 4 * 1024 * 1024;  // room for 16 one-second stalls before the cut
   ServerThread server(options);
@@ -158,8 +155,9 @@ TEST(StallTest, DISABLED_PublisherThatClosesWhileStalledLosesNothingAndIsCleaned
   });
   ASSERT_TRUE(waitFor([&] { return server.stats().stalls >= 1; }, 30s));
   stop = true;
+  pub->shutdownWrite();  // the broker has this publisher paused now, its input unread
   publisher.join();
-  pub->close();  // the broker has this publisher paused now, its input unread
+  pub->close();
   // Reading again releases the publisher; the broker then reads what it sent, and its close.
   expectMessagesInOrder(*sub, sent);
   ASSERT_TRUE(waitFor([&] { return server.stats().connections == 1; }, 10s));
