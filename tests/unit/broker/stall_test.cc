@@ -135,55 +135,64 @@ TEST(StallTest, PublisherIsNeverStalledOnItsOwnSubscription) {
   EXPECT_EQ(server.stats().stalls, 0u);
 }
 
+// A subscriber that reads nothing and a publisher thread sending to it, set up until the broker
+// has paused that publisher for the subscriber.
+class StalledPublisherTest : public ::testing::Test {
+ protected:
+  StalledPublisherTest() {
+    options_.max_pending = 4 * 1024 * 1024;  // room for 16 one-second stalls before the cut
+  }
+
+  void SetUp() override {
+    server_ = std::make_unique<ServerThread>(options_);
+    sub_ = connectClient(server_->port());
+    ASSERT_TRUE(sub_->send("SUB s 1\r\n"));
+    sync(*sub_);
+    pub_ = connectClient(server_->port());
+    publisher_ = std::thread([this] {
+      while (!stop_.load() && sent_ < kMessages && pub_->send(pubFrame(sent_))) ++sent_;
+    });
+    ASSERT_TRUE(waitFor([&] { return server_->stats().stalls >= 1; }, 30s));
+  }
+
+  void TearDown() override { endPublisher(); }
+
+  // Ends the publisher thread. Its thread may sit in a blocking send() on a full socket buffer,
+  // which the paused broker drains only about once per 1 s stall; shutdown(SHUT_WR) ends that
+  // send at once, so the subscriber is never left unread long enough for the write deadline
+  // (10 s) to cut it. Afterwards sent_ is how many frames the publisher sent whole.
+  void endPublisher() {
+    stop_ = true;
+    if (pub_) pub_->shutdownWrite();
+    if (publisher_.joinable()) publisher_.join();
+  }
+
+  BrokerOptions options_;
+  std::unique_ptr<ServerThread> server_;
+  std::unique_ptr<RawClient> sub_;
+  std::unique_ptr<RawClient> pub_;
+  std::thread publisher_;
+  std::atomic<bool> stop_{false};
+  int sent_ = 0;
+};
+
 // The publisher closes while the broker has it paused, with input it has not read yet: every
-// message it finished sending still arrives, in order, and the broker forgets it. Its thread may
-// sit in a blocking send() on a full socket buffer, which the paused broker drains only about
-// once per 1 s stall; shutdown(SHUT_WR) from this thread ends that send at once, so the
-// subscriber is never left unread for the write deadline (10 s) to cut it.
-TEST(StallTest, PublisherThatClosesWhileStalledLosesNothingAndIsCleanedUp) {
-  BrokerOptions options;
-  options.max_pending = 4 * 1024 * 1024;  // room for 16 one-second stalls before the cut
-  ServerThread server(options);
-  auto sub = connectClient(server.port());
-  ASSERT_TRUE(sub->send("SUB s 1\r\n"));
-  sync(*sub);
-  auto pub = connectClient(server.port());
-  std::atomic<bool> stop{false};
-  int sent = 0;
-  std::thread publisher([&] {
-    while (!stop.load() && sent < kMessages && pub->send(pubFrame(sent))) ++sent;
-  });
-  ASSERT_TRUE(waitFor([&] { return server.stats().stalls >= 1; }, 30s));
-  stop = true;
-  pub->shutdownWrite();  // the broker has this publisher paused now, its input unread
-  publisher.join();
-  pub->close();
+// message it finished sending still arrives, in order, and the broker forgets it.
+TEST_F(StalledPublisherTest, ThatClosesLosesNothingAndIsCleanedUp) {
+  endPublisher();  // the broker has this publisher paused now, its input unread
+  pub_->close();
   // Reading again releases the publisher; the broker then reads what it sent, and its close.
-  expectMessagesInOrder(*sub, sent);
-  ASSERT_TRUE(waitFor([&] { return server.stats().connections == 1; }, 10s));
-  sync(*sub);
-  EXPECT_EQ(server.stats().slow_consumers, 0u);
+  expectMessagesInOrder(*sub_, sent_);
+  ASSERT_TRUE(waitFor([&] { return server_->stats().connections == 1; }, 10s));
+  sync(*sub_);
+  EXPECT_EQ(server_->stats().slow_consumers, 0u);
 }
 
-TEST(StallTest, StoppingTheServerWhileAPublisherIsStalledClosesEveryoneCleanly) {
-  BrokerOptions options;
-  options.max_pending = 4 * 1024 * 1024;  // room for 16 one-second stalls before the cut
-  ServerThread server(options);
-  auto sub = connectClient(server.port());
-  ASSERT_TRUE(sub->send("SUB s 1\r\n"));
-  sync(*sub);
-  auto pub = connectClient(server.port());
-  std::atomic<bool> stop{false};
-  std::thread publisher([&] {
-    for (int i = 0; !stop.load() && i < kMessages && pub->send(pubFrame(i)); ++i) {
-    }
-  });
-  ASSERT_TRUE(waitFor([&] { return server.stats().stalls >= 1; }, 30s));
-  server.call([&] { server.server().stop(CloseReason::ServerShutdown); });
-  stop = true;
-  publisher.join();  // its sends fail once the broker has closed it
-  EXPECT_TRUE(sub->waitClosed(10s));
-  EXPECT_EQ(server.stats().connections, 0u);
+TEST_F(StalledPublisherTest, StoppingTheServerClosesEveryoneCleanly) {
+  server_->call([&] { server_->server().stop(CloseReason::ServerShutdown); });
+  endPublisher();  // its sends fail once the broker has closed it
+  EXPECT_TRUE(sub_->waitClosed(10s));
+  EXPECT_EQ(server_->stats().connections, 0u);
 }
 
 }  // namespace
