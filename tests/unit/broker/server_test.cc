@@ -9,6 +9,7 @@
 
 #include "tests/integration/support/process.h"
 #include "tests/integration/support/raw_client.h"
+#include "tests/unit/broker/raw_session.h"
 #include "tests/unit/broker/server_thread.h"
 
 namespace ftgate::broker {
@@ -16,28 +17,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using ftgate::testing::RawClient;
+using testing::connectClient;
 using testing::ServerThread;
-
-constexpr const char* kQuiet = R"({"verbose":false,"pedantic":false})";
-
-// Connects, reads INFO, sends CONNECT `json` and waits for the PONG of a PING, so the server
-// has processed the CONNECT when this returns.
-std::unique_ptr<RawClient> connectClient(int port, const std::string& json = kQuiet) {
-  auto client = std::make_unique<RawClient>();
-  EXPECT_TRUE(client->connect(port));
-  std::string info;
-  EXPECT_TRUE(client->readLine(info));
-  EXPECT_EQ(info.rfind("INFO {", 0), 0u) << info;
-  EXPECT_TRUE(client->send("CONNECT " + json + "\r\nPING\r\n"));
-  EXPECT_TRUE(client->expect("PONG\r\n"));
-  return client;
-}
-
-// Round trip: when PONG comes back, everything sent before the PING was processed.
-void sync(RawClient& client) {
-  ASSERT_TRUE(client.send("PING\r\n"));
-  ASSERT_TRUE(client.expect("PONG\r\n"));
-}
+using testing::sync;
 
 size_t countOf(const std::string& haystack, const std::string& needle) {
   size_t n = 0;

@@ -12,6 +12,7 @@
 #include "broker/server.h"
 #include "tests/integration/support/process.h"
 #include "tests/integration/support/raw_client.h"
+#include "tests/unit/broker/raw_session.h"
 #include "tests/unit/broker/server_thread.h"
 
 namespace ftgate::broker {
@@ -20,28 +21,14 @@ namespace {
 using namespace std::chrono_literals;
 using ftgate::testing::RawClient;
 using ftgate::testing::waitFor;
+using testing::connectClient;
 using testing::ServerThread;
+using testing::sync;
 
-constexpr const char* kQuiet = R"({"verbose":false,"pedantic":false})";
 // Far more than loopback's socket buffers can hold, so the broker's own queue for a subscriber
 // that does not read must grow past the stall mark.
 constexpr int kMessages = 3000;
 constexpr size_t kPayloadSize = 16 * 1024;
-
-std::unique_ptr<RawClient> connectClient(int port) {
-  auto client = std::make_unique<RawClient>();
-  EXPECT_TRUE(client->connect(port));
-  std::string info;
-  EXPECT_TRUE(client->readLine(info));
-  EXPECT_TRUE(client->send(std::string("CONNECT ") + kQuiet + "\r\nPING\r\n"));
-  EXPECT_TRUE(client->expect("PONG\r\n"));
-  return client;
-}
-
-void sync(RawClient& client) {
-  ASSERT_TRUE(client.send("PING\r\n"));
-  ASSERT_TRUE(client.expect("PONG\r\n", 10s));
-}
 
 // Message i's payload: its number first, so a lost or reordered message shows.
 std::string payloadOf(int i) {
