@@ -17,9 +17,10 @@ size_t arenaBytes() {
 
 HeapRetention::HeapRetention(EventLoop& loop, std::chrono::milliseconds idleInterval)
     : timer_(loop), idleInterval_(idleInterval) {
-  // Setting either disables glibc's dynamic thresholds, so the mmap threshold is pinned to its
-  // default too: a 64 KB output chunk must stay in the heap, where it can be reused.
-  (void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  // Setting either disables glibc's dynamic thresholds, so the mmap threshold is set too: 64 KB
+  // output chunks and 128 KB read buffers must come from the heap, where they are reused; from
+  // mmap every one would be fresh pages again.
+  (void)mallopt(M_MMAP_THRESHOLD, static_cast<int>(kMmapThresholdBytes));
   (void)mallopt(M_TRIM_THRESHOLD, static_cast<int>(kRetainBytes));
   (void)mallopt(M_TOP_PAD, static_cast<int>(kGrowStepBytes));
   lastArenaBytes_ = arenaBytes();

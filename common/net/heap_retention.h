@@ -26,6 +26,9 @@ class HeapRetention {
  public:
   // Freed heap kept mapped between bursts (glibc's M_TRIM_THRESHOLD).
   static constexpr size_t kRetainBytes = 256u * 1024 * 1024;
+  // Blocks at least this big get their own mmap (returned at free); smaller ones come from the
+  // heap (glibc's M_MMAP_THRESHOLD; its default, 128 KB, would put read buffers in mmap).
+  static constexpr size_t kMmapThresholdBytes = 1024 * 1024;
   // Heap grown this much per sbrk (glibc's M_TOP_PAD): fewer brk calls during a burst.
   static constexpr size_t kGrowStepBytes = 4u * 1024 * 1024;
   // A heap that did not grow for this long is trimmed.

@@ -173,10 +173,12 @@ class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
   void closeWithStatus(PassKey, int status) { closeNow(status); }
 
  private:
-  // A chunk is one of: copied bytes (`storage`, kMaxChunkBytes, filled up to `size`; recycled),
-  // a string taken by writeOwned (`owned`), or bytes queued by reference (`owner`).
+  // A chunk is one of: copied bytes (`storage` of `capacity` bytes, filled up to `size`;
+  // recycled when kMaxChunkBytes), a string taken by writeOwned (`owned`), or bytes queued by
+  // reference (`owner`).
   struct Chunk {
     std::unique_ptr<char[]> storage;
+    size_t capacity = 0;
     size_t size = 0;
     std::string owned;
     BufferOwner owner;  // writeReferenced: keeps `referenced` alive
@@ -187,7 +189,7 @@ class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
       if (storage) return {storage.get(), size};
       return owned;
     }
-    [[nodiscard]] size_t room() const { return storage ? kMaxChunkBytes - size : 0; }
+    [[nodiscard]] size_t room() const { return storage ? capacity - size : 0; }
   };
 
   void closeFromLoop() override { close(); }
@@ -195,7 +197,9 @@ class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
 
   bool afterQueued(size_t bytes);
   char* reserveSlow(size_t size);
-  void startChunk();
+  void startChunk(size_t capacity = kMaxChunkBytes);
+  // Starts the chunk for a write of `size` bytes: small after bytes queued by reference.
+  void startChunkFor(size_t size);
   // Appends to the queue (no watermark or cap check): afterQueued must follow.
   void appendToQueue(std::string_view data);
   // The chunk copied bytes go into, with at least `size` bytes of room when size fits a chunk.
@@ -224,6 +228,7 @@ class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
   size_t readBufferSize_ = kReadBufferSize;  // for new read buffers
   size_t readBegin_ = 0;                     // where the next onData view starts in readBuffer_
   size_t keptBytes_ = 0;                     // bytes at readBegin_ kept from the previous view
+  size_t readEnd_ = 0;                       // where the last onData view ended in readBuffer_
   const char* lastViewEnd_ = nullptr;        // end of the current onData view (keepUnconsumed)
 
   DataCallback onData_;

@@ -252,6 +252,36 @@ TEST_F(TcpRelayTest, ReferencedReadBuffersSurviveASlowReaderWhileTheSenderKeepsS
   EXPECT_LE(buffersAlive(), 1u);
 }
 
+// One 16 KB message per read, each queued by reference to a receiver that does not read (a
+// broker relaying to a slow subscriber): later reads go on in the same read buffer after the
+// referenced bytes, so each buffer holds several messages. A fresh buffer per read pinned four
+// times the queued bytes.
+TEST_F(TcpRelayTest, ReadsAfterReferencedBytesShareTheirBuffer) {
+  relay();
+  // First fill the kernel's buffers towards the receiver, so that what follows stays queued
+  // (by reference) in the relay.
+  std::string expected;
+  while (out_->queuedBytes() == 0) {
+    const std::string fill = pattern(256 * 1024);
+    ASSERT_TRUE(sender_->write(fill));
+    expected += fill;
+    ASSERT_TRUE(waitFor([&] { return in_->bytesRead() == expected.size(); }));
+  }
+  const size_t buffersBefore = buffers_.size();
+  constexpr size_t kMessage = 16 * 1024;
+  constexpr int kMessages = 64;
+  for (int i = 0; i < kMessages; ++i) {
+    const std::string message = std::to_string(i) + ":" + pattern(kMessage - 8);
+    ASSERT_TRUE(sender_->write(message));
+    expected += message;
+    ASSERT_TRUE(waitFor([&] { return in_->bytesRead() == expected.size(); }));
+  }
+  EXPECT_LE(buffers_.size() - buffersBefore, static_cast<size_t>(kMessages / 3));
+  receiver_->resumeReading();
+  EXPECT_TRUE(waitFor([&] { return clientReceived_.size() >= expected.size(); }));
+  EXPECT_TRUE(clientReceived_ == expected);
+}
+
 TEST_F(TcpRelayTest, ClosingWithReferencedChunksQueuedReleasesTheReadBuffers) {
   relay();
   const std::string data = pattern(24 * 1024 * 1024);
