@@ -47,9 +47,17 @@ TEST(GatewayControlFt, NamesTheActiveAndFollowsAFailover) {
       nlohmann::json::parse(readFile(store + "/.ft-owner.json"), nullptr, false);
   EXPECT_EQ(epochA, record.value("epoch", uint64_t{0}));  // the owner record's epoch
 
-  nlohmann::json backendz = getJsonFrom(gw.httpPort, "/backendz");
+  // /healthz can name a before b's first probe has come back: wait for that probe.
+  nlohmann::json backendz;
+  EXPECT_TRUE(waitFor(
+      [&] {
+        backendz = getJsonFrom(gw.httpPort, "/backendz");
+        return backendz.is_object() && backendz["backends"].size() == 2 &&
+               backendz["backends"][1]["state"] == "standby";
+      },
+      5s))
+      << backendz.dump();
   EXPECT_EQ(backendz["backends"][0]["state"], "active") << backendz.dump();
-  EXPECT_EQ(backendz["backends"][1]["state"], "standby") << backendz.dump();
   EXPECT_NE(backendz["ft_status"].get<std::string>().find("owner record names a"),
             std::string::npos);
 
