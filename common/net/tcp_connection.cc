@@ -20,9 +20,12 @@ constexpr size_t kMaxChunkBytes = TcpConnection::kMaxChunkBytes;
 constexpr size_t kMinReadRoom = TcpConnection::kReadBufferSize / 4;
 // Kept input this small always moves to the front: the copy costs less than a shorter read.
 constexpr size_t kCheapMoveBytes = 4 * 1024;
-// A connection whose kept input is large (big frames cut by reads) gets read buffers this big;
-// reads stay at most kReadBufferSize, so after a full read there is room for the next one.
-constexpr size_t kLargeFrameReadBufferSize = 2 * TcpConnection::kReadBufferSize;
+// A connection whose kept input is large (big frames cut by reads) gets read buffers twice its
+// read limit, so after a full read there is room for the next one.
+constexpr size_t kLargeFrameBufferFactor = 2;
+// This many reads in a row that filled all their room (at least kMinReadRoom): the kernel
+// keeps more waiting than one read takes, so the connection reads in bulk.
+constexpr uint8_t kFullReadsToGrow = 2;
 // A small write that follows bytes queued by reference (a MSG line after the previous message's
 // payload) gets a chunk this big rather than a whole kMaxChunkBytes one: with 16 KB messages a
 // fresh 64 KB chunk per message line held four times the queued bytes in memory.
@@ -110,6 +113,8 @@ uv_buf_t TcpConnection::bufferForNextRead() {
   if (keptBytes_ == 0) {
     if (readBuffer_.use_count() == 1) {
       readBegin_ = 0;
+      // Read limit changed since this buffer was made: swap it for one of the new size.
+      if (readBufferCapacity_ != readBufferSize_) newReadBuffer();
     } else if (readBufferCapacity_ - readEnd_ >= kMinReadRoom) {
       // Referenced: read on after the last view rather than into a fresh buffer, else a read of
       // one 16 KB message pinned a whole 64 KB or 128 KB buffer while the message was queued
@@ -120,14 +125,15 @@ uv_buf_t TcpConnection::bufferForNextRead() {
       newReadBuffer();
     }
   } else if (keptBytes_ <= kCheapMoveBytes ||
-             readBufferSize_ - readBegin_ - keptBytes_ < kMinReadRoom) {
+             readBufferCapacity_ - readBegin_ - keptBytes_ < kMinReadRoom) {
     // Move the kept bytes to the front, so the read gets a whole buffer's worth of room: of a
     // fresh buffer when the old one is referenced (the last reference frees it), otherwise of
     // the same one.
-    if (keptBytes_ > kCheapMoveBytes) {
+    if (keptBytes_ > kCheapMoveBytes && !largeFrames_) {
       // Large frames are being cut: from now on read buffers have room for a second read
       // after a full one, so the next cut frame is appended to instead of moved.
-      readBufferSize_ = kLargeFrameReadBufferSize;
+      largeFrames_ = true;
+      sizeReadBuffers();
     }
     const std::shared_ptr<char[]> old = readBuffer_;
     if (old.use_count() > 2 || readBufferSize_ != readBufferCapacity_) {
@@ -139,8 +145,41 @@ uv_buf_t TcpConnection::bufferForNextRead() {
     readBegin_ = 0;
   }
   const size_t start = readBegin_ + keptBytes_;
-  const size_t room = std::min(readBufferCapacity_ - start, kReadBufferSize);
-  return uv_buf_init(readBuffer_.get() + start, static_cast<unsigned>(room));
+  lastReadRoom_ = std::min(readBufferCapacity_ - start, readLimit_);
+  return uv_buf_init(readBuffer_.get() + start, static_cast<unsigned>(lastReadRoom_));
+}
+
+void TcpConnection::sizeReadBuffers() {
+  readBufferSize_ = readLimit_ * (largeFrames_ ? kLargeFrameBufferFactor : 1);
+}
+
+void TcpConnection::adaptReadLimit(size_t nread) {
+  if (nread == lastReadRoom_ && nread >= kMinReadRoom) {
+    // The read took all it was offered: the kernel may well hold more.
+    if (readLimit_ < kBulkReadSize && ++fullReads_ >= kFullReadsToGrow) {
+      fullReads_ = 0;
+      readLimit_ = kBulkReadSize;
+      sizeReadBuffers();
+    }
+    return;
+  }
+  // The read emptied the socket: the burst is over. Back to the default read size; the bulk
+  // buffer goes once nothing references it (see releaseBulkBuffer).
+  fullReads_ = 0;
+  if (readLimit_ != kReadBufferSize) {
+    readLimit_ = kReadBufferSize;
+    sizeReadBuffers();
+  }
+}
+
+void TcpConnection::releaseBulkBuffer() {
+  // An idle connection must not keep a bulk-sized buffer: free it now when nobody else holds
+  // it and no input is kept in it; the next read gets a default-sized one.
+  if (readBufferCapacity_ > readBufferSize_ && keptBytes_ == 0 && readBuffer_.use_count() == 1) {
+    readBuffer_.reset();
+    readBufferCapacity_ = 0;
+    readBegin_ = readEnd_ = 0;
+  }
 }
 
 void TcpConnection::newReadBuffer() {
@@ -180,6 +219,7 @@ void TcpConnection::onRead(ssize_t nread) {
     return;
   }
   bytesRead_ += static_cast<uint64_t>(nread);
+  adaptReadLimit(static_cast<size_t>(nread));
   const size_t viewSize = keptBytes_ + static_cast<size_t>(nread);
   keptBytes_ = 0;                                            // until onData keeps some again
   if (state_ != ConnectionState::kOpen || !onData_) return;  // draining: discard
@@ -188,6 +228,7 @@ void TcpConnection::onRead(ssize_t nread) {
   lastViewEnd_ = view + viewSize;
   onData_(std::string_view(view, viewSize));
   lastViewEnd_ = nullptr;
+  releaseBulkBuffer();
 }
 
 // ---- output ----

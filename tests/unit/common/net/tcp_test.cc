@@ -1,6 +1,7 @@
 // TcpListener, TcpConnection and TcpConnector over loopback, both ends on one loop.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -299,6 +300,46 @@ TEST_F(TcpRelayTest, ClosingWithReferencedChunksQueuedReleasesTheReadBuffers) {
   in_->setOnData([this](std::string_view bytes) { serverReceived_.append(bytes); });
   ASSERT_TRUE(sender_->write("after"));
   EXPECT_TRUE(waitFor([&] { return serverReceived_ == "after"; }));
+}
+
+// A connection with more waiting in the kernel than one read takes (a publisher running ahead
+// of the broker) reads in bulk: fewer, larger reads. A read that empties the socket takes it
+// back to the default size, so an idle connection does not keep a bulk buffer.
+TEST_F(TcpTest, BusyConnectionsReadInBulkAndIdleOnesGoBack) {
+  listen();
+  auto client = dial("127.0.0.1", listener_->port());
+  ASSERT_TRUE(waitFor([&] { return accepted_.size() == 1; }));
+  TcpConnection::Ptr server = accepted_[0];
+  size_t largestView = 0;
+  server->setOnData([&](std::string_view data) {
+    largestView = std::max(largestView, data.size());
+    serverReceived_.append(data);
+  });
+  EXPECT_EQ(server->readLimit(), TcpConnection::kReadBufferSize);
+
+  // The client keeps more queued than the kernel buffers hold, so the server's reads keep
+  // finding more waiting; the kernel widens the receive window as the transfer goes on
+  // (autotuning), and then reads take more than 64 KB.
+  std::string expected;
+  for (int round = 0; round < 32 && largestView <= TcpConnection::kReadBufferSize; ++round) {
+    server->pauseReading();
+    const std::string burst = pattern(8 * 1024 * 1024 + static_cast<size_t>(round));
+    ASSERT_TRUE(client->write(burst));
+    expected += burst;
+    EXPECT_FALSE(loop_.runUntil([&] { return client->queuedBytes() == 0; }, 20ms));
+    server->resumeReading();
+    ASSERT_TRUE(waitFor([&] { return serverReceived_.size() == expected.size(); }));
+  }
+  EXPECT_TRUE(serverReceived_ == expected);
+  EXPECT_GT(largestView, TcpConnection::kReadBufferSize);  // at 64 KB reads, never more
+
+  // Then one small message: back to the default read size.
+  const std::string small = "one small message\r\n";
+  ASSERT_TRUE(client->write(small));
+  expected += small;
+  ASSERT_TRUE(waitFor([&] { return serverReceived_.size() == expected.size(); }));
+  EXPECT_EQ(server->readLimit(), TcpConnection::kReadBufferSize);
+  EXPECT_TRUE(serverReceived_ == expected);
 }
 
 TEST_F(TcpTest, MultiPartWritesArriveAsOneFrameInOrder) {
