@@ -21,9 +21,9 @@
 // A busy connection (reads that keep filling all the room they were given: the kernel holds
 // more) reads up to 256 KB at a time instead, and goes back to 64 KB (freeing the bulk buffer
 // when nothing references it) at the first read that does not fill its room, so a connection
-// that went quiet keeps no bulk buffer (unless its last read filled its room exactly). Why: on loopback each read and its window
-// update cost about the same whatever their size (a bare read/write relay here: 11 µs per
-// 16 KB with 64 KB reads, 7 µs with 256 KB; docs/benchmarks.md).
+// that went quiet keeps no bulk buffer (unless its last read filled its room exactly). Why: on
+// loopback each read and its window update cost about the same whatever their size (a bare
+// read/write relay here: 11 µs per 16 KB with 64 KB reads, 7 µs with 256 KB; docs/benchmarks.md).
 // onData's view is valid only during the callback. nread == 0 is ignored (not EOF). A reader
 // that could not use the end of a view (a frame cut by the read boundary) can hand those bytes
 // back with keepUnconsumed(): the next view starts with them, so the frame arrives whole in one
