@@ -106,6 +106,9 @@ void ClientConnection::begin(const std::string& infoJson) {
     const auto maxPending = static_cast<size_t>(options.max_pending);
     connection_->setWatermarks(maxPending / 2, maxPending / 4 * 3, nullptr,
                                [this] { server_.onSubscriberDrained(*this); });
+    // Publishers are paused between reads: one read must not carry a subscriber from below
+    // the stall mark past max_pending (a 256 KB read did, at max_pending 256 KB).
+    connection_->setBulkReadSize(maxPending / 4);
   }
   if (options.auth.required()) {
     authTimer_.emplace(server_.loop());

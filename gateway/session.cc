@@ -237,6 +237,11 @@ void Session::wireBackend() {
   const net::TcpConnection* const wired = &backend;
   const auto low = static_cast<size_t>(context_.options.write_low_watermark);
   const auto high = static_cast<size_t>(context_.options.write_high_watermark);
+  // Reading pauses between reads: one bulk read must not carry a queue from under the high
+  // watermark past the hard cap.
+  const size_t bulk = static_cast<size_t>(context_.options.write_hard_cap) - high;
+  client.setBulkReadSize(bulk);
+  backend.setBulkReadSize(bulk);
 
   // The client's queue fills with the backend's bytes: stop reading the backend, and back.
   client.setWatermarks(

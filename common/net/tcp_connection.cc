@@ -149,22 +149,27 @@ uv_buf_t TcpConnection::bufferForNextRead() {
   return uv_buf_init(readBuffer_.get() + start, static_cast<unsigned>(lastReadRoom_));
 }
 
+void TcpConnection::setBulkReadSize(size_t bytes) {
+  bulkReadSize_ = std::clamp(bytes, kReadBufferSize, kBulkReadSize);
+}
+
 void TcpConnection::sizeReadBuffers() {
   readBufferSize_ = readLimit_ * (largeFrames_ ? kLargeFrameBufferFactor : 1);
 }
 
 void TcpConnection::adaptReadLimit(size_t nread) {
-  if (nread == lastReadRoom_ && nread >= kMinReadRoom) {
+  lastReadFull_ = nread == lastReadRoom_;
+  if (lastReadFull_ && nread >= kMinReadRoom) {
     // The read took all it was offered: the kernel may well hold more.
-    if (readLimit_ < kBulkReadSize && ++fullReads_ >= kFullReadsToGrow) {
+    if (readLimit_ < bulkReadSize_ && ++fullReads_ >= kFullReadsToGrow) {
       fullReads_ = 0;
-      readLimit_ = kBulkReadSize;
+      readLimit_ = bulkReadSize_;
       sizeReadBuffers();
     }
     return;
   }
-  // The read emptied the socket: the burst is over. Back to the default read size; the bulk
-  // buffer goes once nothing references it (see releaseBulkBuffer).
+  // The read emptied the socket: the burst is over. Back to the default read size; the buffer
+  // goes once nothing references it (see releaseIdleReadBuffer).
   fullReads_ = 0;
   if (readLimit_ != kReadBufferSize) {
     readLimit_ = kReadBufferSize;
@@ -172,10 +177,12 @@ void TcpConnection::adaptReadLimit(size_t nread) {
   }
 }
 
-void TcpConnection::releaseBulkBuffer() {
-  // An idle connection must not keep a bulk-sized buffer: free it now when nobody else holds
-  // it and no input is kept in it; the next read gets a default-sized one.
-  if (readBufferCapacity_ > readBufferSize_ && keptBytes_ == 0 && readBuffer_.use_count() == 1) {
+void TcpConnection::releaseIdleReadBuffer() {
+  // A read that did not fill its room emptied the socket: the connection may now sit idle for
+  // minutes. Free the buffer when nobody else holds it and no input is kept in it, so an idle
+  // connection holds no read buffer; the next read gets a fresh one (malloc takes the block
+  // just freed, for a busy connection a few ns per read).
+  if (!lastReadFull_ && keptBytes_ == 0 && readBuffer_ && readBuffer_.use_count() == 1) {
     readBuffer_.reset();
     readBufferCapacity_ = 0;
     readBegin_ = readEnd_ = 0;
@@ -228,7 +235,7 @@ void TcpConnection::onRead(ssize_t nread) {
   lastViewEnd_ = view + viewSize;
   onData_(std::string_view(view, viewSize));
   lastViewEnd_ = nullptr;
-  releaseBulkBuffer();
+  releaseIdleReadBuffer();
 }
 
 // ---- output ----
@@ -360,6 +367,14 @@ bool TcpConnection::afterQueued(size_t bytes) {
   return state_ == ConnectionState::kOpen;
 }
 
+size_t TcpConnection::bufferBytes() const {
+  size_t bytes = readBuffer_ ? readBufferCapacity_ : 0;
+  for (const std::vector<Chunk>* chunks : {&queue_, &inflight_, &spare_}) {
+    for (const Chunk& chunk : *chunks) bytes += chunk.capacity + chunk.owned.capacity();
+  }
+  return bytes;
+}
+
 size_t TcpConnection::queuedBytes() const {
   size_t inKernelQueue =
       writeInFlight_ ? uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&tcp_))
@@ -406,7 +421,9 @@ void TcpConnection::flushNow() {
   size_t written = tried > 0 ? static_cast<size_t>(tried) : 0;
   bytesWritten_ += written;
   if (written == total) {
-    recycleInflight();
+    // A small flush that went out whole: the connection is not in a burst, and may now sit
+    // idle; keep no chunks for it (the next write takes a fresh one).
+    recycleInflight(/*keepSpares=*/total >= kMaxChunkBytes);
     onOutputDrained();
     return;
   }
@@ -452,7 +469,12 @@ void TcpConnection::onWriteDone(int status) {
   onOutputDrained();
 }
 
-void TcpConnection::recycleInflight() {
+void TcpConnection::recycleInflight(bool keepSpares) {
+  if (!keepSpares) {
+    inflight_.clear();
+    spare_.clear();
+    return;
+  }
   size_t spareCapacity = spare_.size() * kMaxChunkBytes;
   for (Chunk& chunk : inflight_) {
     if (chunk.capacity != kMaxChunkBytes || spareCapacity + kMaxChunkBytes > kMaxSpareCapacity) {

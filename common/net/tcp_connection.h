@@ -7,7 +7,8 @@
 // cycle made by a callback capturing the connection's own pointer.
 //
 // Output: write() appends to the chunk that is filling (chunks are capped at 64 KB and
-// recycled, so queued bytes are never moved by a reallocation); the loop flushes every written
+// recycled while the connection writes in bursts, freed after a small flush that went out
+// whole; queued bytes are never moved by a reallocation); the loop flushes every written
 // connection once per iteration with one uv_try_write (writev), and hands any remainder to a
 // single uv_write. While that write is in flight, new output fills the next chunk (double
 // buffering); no allocation or syscall per write() in the steady state.
@@ -17,13 +18,14 @@
 // the read buffer the current onData view points into; while any such reference is held, the
 // next read goes into a fresh buffer, so referenced bytes never change under a queued write.
 //
-// Input: starts with setOnData; one 64 KB read buffer per connection, reused for every read.
-// A busy connection (reads that keep filling all the room they were given: the kernel holds
-// more) reads up to 256 KB at a time instead, and goes back to 64 KB (freeing the bulk buffer
-// when nothing references it) at the first read that does not fill its room, so a connection
-// that went quiet keeps no bulk buffer (unless its last read filled its room exactly). Why: on
-// loopback each read and its window update cost about the same whatever their size (a bare
-// read/write relay here: 11 µs per 16 KB with 64 KB reads, 7 µs with 256 KB; docs/benchmarks.md).
+// Input: starts with setOnData; reads of at most 64 KB into a read buffer of that size. A busy
+// connection (reads that keep filling all the room they were given: the kernel holds more)
+// reads up to 256 KB at a time instead: on loopback each read and its window update cost about
+// the same whatever their size (a bare read/write relay here: 11 µs per 16 KB with 64 KB reads,
+// 7 µs with 256 KB; docs/benchmarks.md). A read that does not fill its room emptied the
+// socket: the read size goes back to 64 KB, and the buffer is freed unless referenced or kept
+// bytes are in it, so a connection that went quiet holds no read buffer (an idle ftgate session
+// cost ~28 KB, most of it buffers; HAProxy's ~3 KB). The next read takes a fresh one.
 // onData's view is valid only during the callback. nread == 0 is ignored (not EOF). A reader
 // that could not use the end of a view (a frame cut by the read boundary) can hand those bytes
 // back with keepUnconsumed(): the next view starts with them, so the frame arrives whole in one
@@ -165,8 +167,15 @@ class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
   [[nodiscard]] uint64_t bytesWritten() const { return bytesWritten_; }
   // Write syscalls issued (uv_try_write + uv_write): shows how well output coalesces.
   [[nodiscard]] uint64_t writeCalls() const { return writeCalls_; }
-  // The most bytes one read takes now: kReadBufferSize, or kBulkReadSize while busy.
+  // The most bytes one read takes now: kReadBufferSize, or the bulk read size while busy.
   [[nodiscard]] size_t readLimit() const { return readLimit_; }
+  // The most a busy connection reads at once, within [kReadBufferSize, kBulkReadSize]
+  // (kReadBufferSize: never in bulk). A reader that reacts to its input only between reads
+  // (a broker pausing a publisher for a slow subscriber) bounds what one read can deliver.
+  void setBulkReadSize(size_t bytes);
+  // Memory held for buffers: the read buffer and every output chunk (queued, in flight or
+  // spare) with storage of its own. 0 for a connection that went quiet.
+  [[nodiscard]] size_t bufferBytes() const;
   [[nodiscard]] EventLoop& loop() { return loop_; }
 
   // Internal: used by TcpListener and TcpConnector.
@@ -222,13 +231,14 @@ class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
   void newReadBuffer();  // of readBufferSize_ bytes
   // After a read of `nread` bytes: grows or shrinks readLimit_ (see Input above).
   void adaptReadLimit(size_t nread);
-  void releaseBulkBuffer();
+  void releaseIdleReadBuffer();
   // readBufferSize_ for readLimit_: room for two reads once large frames are being cut.
   void sizeReadBuffers();
   void onRead(ssize_t nread);
   void onWriteDone(int status);
   void onOutputDrained();
-  void recycleInflight();
+  // Written chunks back to the spare pool (keepSpares), or freed with the whole pool.
+  void recycleInflight(bool keepSpares = true);
   void startShutdown();
   void closeNow(int status);
   void onClosed();
@@ -244,9 +254,11 @@ class TcpConnection final : public std::enable_shared_from_this<TcpConnection>,
   size_t readBufferCapacity_ = 0;            // of readBuffer_
   size_t readBufferSize_ = kReadBufferSize;  // for new read buffers
   size_t readLimit_ = kReadBufferSize;       // the most one read takes
+  size_t bulkReadSize_ = kBulkReadSize;      // readLimit_ while busy
   size_t lastReadRoom_ = 0;                  // room offered to the last read
   bool largeFrames_ = false;                 // kept input has been large: two reads per buffer
   uint8_t fullReads_ = 0;                    // reads in a row that filled their room
+  bool lastReadFull_ = false;                // the last read filled its room
   size_t readBegin_ = 0;                     // where the next onData view starts in readBuffer_
   size_t keptBytes_ = 0;                     // bytes at readBegin_ kept from the previous view
   size_t readEnd_ = 0;                       // where the last onData view ended in readBuffer_

@@ -342,6 +342,34 @@ TEST_F(TcpTest, BusyConnectionsReadInBulkAndIdleOnesGoBack) {
   EXPECT_TRUE(serverReceived_ == expected);
 }
 
+// A connection that went quiet holds no buffers: a gateway in front of thousands of mostly
+// idle clients pays for its busy connections only (an idle ftgate session held ~28 KB, most
+// of it a read buffer and an output chunk on each side).
+TEST_F(TcpTest, AConnectionThatWentQuietHoldsNoBuffers) {
+  listen();
+  auto client = dial("127.0.0.1", listener_->port());
+  ASSERT_TRUE(waitFor([&] { return accepted_.size() == 1; }));
+  TcpConnection::Ptr server = accepted_[0];
+  server->setOnData([raw = server.get()](std::string_view data) { raw->write(data); });
+
+  ASSERT_TRUE(client->write("PING\r\n"));
+  ASSERT_TRUE(waitFor([&] { return clientReceived_ == "PING\r\n"; }));
+  ASSERT_TRUE(waitFor([&] { return server->queuedBytes() == 0 && client->queuedBytes() == 0; }));
+  EXPECT_EQ(server->bufferBytes(), 0u);
+  EXPECT_EQ(client->bufferBytes(), 0u);
+
+  // After a burst too, once the last small exchange is done.
+  const std::string burst = pattern(4 * 1024 * 1024);
+  ASSERT_TRUE(client->write(burst));
+  ASSERT_TRUE(waitFor([&] { return clientReceived_.size() == 6 + burst.size(); }));
+  ASSERT_TRUE(client->write("PONG\r\n"));
+  ASSERT_TRUE(waitFor([&] { return clientReceived_.size() == 12 + burst.size(); }));
+  EXPECT_TRUE(clientReceived_ == "PING\r\n" + burst + "PONG\r\n");
+  ASSERT_TRUE(waitFor([&] { return server->queuedBytes() == 0 && client->queuedBytes() == 0; }));
+  EXPECT_EQ(server->bufferBytes(), 0u);
+  EXPECT_EQ(client->bufferBytes(), 0u);
+}
+
 TEST_F(TcpTest, MultiPartWritesArriveAsOneFrameInOrder) {
   listen();
   auto client = dial("127.0.0.1", listener_->port());
