@@ -25,7 +25,7 @@
 // 7 µs with 256 KB; docs/benchmarks.md). A read that does not fill its room emptied the
 // socket: the read size goes back to 64 KB, and the buffer is freed unless referenced or kept
 // bytes are in it, so a connection that went quiet holds no read buffer (an idle ftgate session
-// cost ~28 KB, most of it buffers; HAProxy's ~3 KB). The next read takes a fresh one.
+// held ~28 KB, most of it buffers, now ~11 KB; HAProxy's ~3 KB). The next read takes a fresh one.
 // onData's view is valid only during the callback. nread == 0 is ignored (not EOF). A reader
 // that could not use the end of a view (a frame cut by the read boundary) can hand those bytes
 // back with keepUnconsumed(): the next view starts with them, so the frame arrives whole in one
