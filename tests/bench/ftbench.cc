@@ -3,7 +3,8 @@
 //
 //   ftbench pubsub --url nats://127.0.0.1:4222 --size 128 --count 1000000
 //       one publisher connection -> one subscriber connection; prints msgs/s end to end
-//       (first publish to last message received).
+//       (first publish to last message received), and client_cpu_ns: the CPU this process
+//       (every libnats thread, user + system) spent per message over the run.
 //   ftbench reqrep --url nats://127.0.0.1:4222 --count 20000
 //       one responder, one requester sending requests one after another; prints latency
 //       percentiles in microseconds.
@@ -26,6 +27,7 @@
 // In pubsub every payload of 8 bytes or more starts with its sequence number, so the first
 // missing message and the number of gaps are reported too.
 #include <nats/nats.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -248,6 +250,14 @@ void closeAll(natsSubscription* sub, natsConnection* first, natsConnection* seco
 
 // `run` outlives every libnats thread (main destroys it after nats_CloseAndWait): connection
 // and delivery callbacks may still be queued when this returns.
+// CPU time this process has used so far, every thread, user + system, in nanoseconds.
+int64_t processCpuNanos() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto nanos = [](const timeval& t) { return t.tv_sec * int64_t{1000000000} + t.tv_usec * 1000; };
+  return nanos(usage.ru_utime) + nanos(usage.ru_stime);
+}
+
 int runPubSub(const Args& args, RunState& run) {
   run.expected = args.count;
   run.sequenced = args.size >= static_cast<int>(kSequenceBytes);
@@ -273,6 +283,7 @@ int runPubSub(const Args& args, RunState& run) {
   const long window = std::max(1L, (8L * 1024 * 1024) / std::max(1, args.size + 32));
   long published = 0;
   const auto start = Clock::now();
+  const int64_t cpuAtStart = processCpuNanos();
   for (long i = 0; i < args.count && !run.failed.load(); ++i) {
     if (run.sequenced) {
       const auto sequence = static_cast<uint64_t>(i);
@@ -329,9 +340,12 @@ int runPubSub(const Args& args, RunState& run) {
     last = run.last;
   }
   const double secs = std::chrono::duration<double>(last - start).count();
-  std::printf("mode=pubsub size=%d count=%ld secs=%.3f msgs_per_sec=%.0f mb_per_sec=%.1f\n",
-              args.size, args.count, secs, args.count / secs,
-              args.count * static_cast<double>(args.size) / secs / 1e6);
+  const double cpuPerMessage = static_cast<double>(processCpuNanos() - cpuAtStart) / args.count;
+  std::printf(
+      "mode=pubsub size=%d count=%ld secs=%.3f msgs_per_sec=%.0f mb_per_sec=%.1f "
+      "client_cpu_ns=%.0f\n",
+      args.size, args.count, secs, args.count / secs,
+      args.count * static_cast<double>(args.size) / secs / 1e6, cpuPerMessage);
   if (run.gaps.load() > 0) {
     // Every message counted but some out of order or duplicated: still a defect to show.
     std::fprintf(stderr, "ftbench: %ld gap(s) in the sequence, first at message %ld\n",
