@@ -159,6 +159,11 @@ ChildProcess ChildProcess::start(const std::string& program, const std::vector<s
   std::vector<char*> argv;
   for (auto& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // Built before fork: the child only write()s it. A test run from another directory than the
+  // repository root otherwise sees an empty log and a server that never answers.
+  const std::string exec_failed = "ChildProcess: cannot run " + program +
+                                  " (binaries are looked up in $FTGATE_BIN_DIR, default " +
+                                  "build/bin relative to the current directory)\n";
 
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
@@ -173,6 +178,8 @@ ChildProcess ChildProcess::start(const std::string& program, const std::vector<s
     if (null_fd >= 0) ::dup2(null_fd, 0);
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) _exit(126);
     ::execvp(argv[0], argv.data());
+    const ssize_t ignored = ::write(2, exec_failed.data(), exec_failed.size());
+    (void)ignored;
     _exit(127);
   }
   child.pid_ = pid;
