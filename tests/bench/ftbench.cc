@@ -248,8 +248,6 @@ void closeAll(natsSubscription* sub, natsConnection* first, natsConnection* seco
   natsConnection_Destroy(first);
 }
 
-// `run` outlives every libnats thread (main destroys it after nats_CloseAndWait): connection
-// and delivery callbacks may still be queued when this returns.
 // CPU time this process has used so far, every thread, user + system, in nanoseconds.
 int64_t processCpuNanos() {
   rusage usage{};
@@ -258,6 +256,8 @@ int64_t processCpuNanos() {
   return nanos(usage.ru_utime) + nanos(usage.ru_stime);
 }
 
+// `run` outlives every libnats thread (main destroys it after nats_CloseAndWait): connection
+// and delivery callbacks may still be queued when this returns.
 int runPubSub(const Args& args, RunState& run) {
   run.expected = args.count;
   run.sequenced = args.size >= static_cast<int>(kSequenceBytes);
