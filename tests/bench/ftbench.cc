@@ -26,6 +26,7 @@
 //   publish failed / flush failed / async error   the status libnats returned
 // In pubsub every payload of 8 bytes or more starts with its sequence number, so the first
 // missing message and the number of gaps are reported too.
+#include <malloc.h>
 #include <nats/nats.h>
 #include <sys/resource.h>
 
@@ -413,6 +414,12 @@ int runReqRep(const Args& args, RunState& run) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The measuring tool keeps its freed heap. libnats allocates and frees every message; with
+  // glibc's default trim threshold the subscriber's heap was given back and faulted in again
+  // all run long (49 000-67 000 page faults per 2 M messages, ~2 300 with this), which tripled
+  // ftbench's CPU per 128 B message and made rounds differ by +-20 %. ftbroker and ftgate keep
+  // theirs too (common/net/heap_retention.h).
+  mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024);
   Args args;
   if (!parseArgs(argc, argv, args) || (args.mode != "pubsub" && args.mode != "reqrep")) {
     std::fprintf(stderr,
